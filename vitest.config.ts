@@ -6,6 +6,7 @@ export default defineConfig({
       'packages/*/vitest.config.ts',
       'apps/*/vitest.config.ts',
       'examples/*/vitest.config.ts',
+      'bench/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },

@@ -9,11 +9,11 @@ export type WebhookHeaders =
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** The three Standard Webhooks headers. */
-export interface WebhookUnbrandedRequiredHeaders {
+export type WebhookUnbrandedRequiredHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /** A secret as accepted by the constructor: `whsec_…` (or raw bytes with `format: "raw"`). */
 export type WebhookSecret = string | Uint8Array;
@@ -88,9 +88,7 @@ function toBytesOrString(payload: unknown): string | Uint8Array {
   if (ArrayBuffer.isView(payload)) {
     return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
   }
-  throw new TypeError(
-    'The webhook payload must be the raw body: a string, Uint8Array, Buffer or ArrayBuffer.',
-  );
+  throw new TypeError('payload must be the raw body: string, Uint8Array, Buffer or ArrayBuffer.');
 }
 
 function readHeaders(headers: WebhookHeaders): {
@@ -132,7 +130,8 @@ function readHeaders(headers: WebhookHeaders): {
   };
 }
 
-const decoder = /* @__PURE__ */ new TextDecoder();
+// Keeps a leading BOM: the text returned by `{ parse: false }` must verify again as a string.
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * The shared verifier. Entry points subclass it with the key types (and crypto)
@@ -182,7 +181,7 @@ export abstract class BaseWebhook {
       ].filter(Boolean);
       throw new WebhookVerificationError(
         'missing_headers',
-        `Missing required headers: ${missing.join(', ')} (svix-* names are accepted too). Pass the request's headers unchanged.`,
+        `Missing ${missing.join(', ')}: pass the request's headers unchanged.`,
       );
     }
     const seconds = this.checkTimestamp(timestamp);
@@ -190,7 +189,7 @@ export abstract class BaseWebhook {
     if (!this.checkSignatures(content, signature)) {
       throw new WebhookVerificationError(
         'no_matching_signature',
-        'No signature in the webhook-signature header matches: check that the secret is the one for this endpoint, and that the body is passed exactly as received (raw bytes, not re-serialised JSON).',
+        'No matching signature: check the endpoint secret, and pass the raw body as received (not re-serialised JSON).',
       );
     }
     if (options?.jsonParse === false) return undefined;
@@ -202,7 +201,7 @@ export abstract class BaseWebhook {
     } catch (cause) {
       throw new WebhookVerificationError(
         'invalid_payload',
-        'The signature is valid but the body is not JSON; pass { parse: false } to receive it as a string.',
+        'Signature valid, but the body is not JSON: use { parse: false } to get it as a string.',
         { cause },
       );
     }
@@ -253,7 +252,7 @@ export abstract class BaseWebhook {
       if (!TIMESTAMP.test(text)) {
         throw new WebhookVerificationError(
           'invalid_timestamp',
-          'The webhook-timestamp header must be a whole number of seconds since the Unix epoch.',
+          'webhook-timestamp must be whole seconds since the Unix epoch.',
         );
       }
     }
@@ -262,24 +261,26 @@ export abstract class BaseWebhook {
     if (skew > this.toleranceMs) {
       throw new WebhookVerificationError(
         'timestamp_too_old',
-        `Message timestamp too old: it is more than ${this.toleranceMs / 1000} s in the past. Check this server's clock; an old message may be a replay.`,
+        `Timestamp too old (over ${this.toleranceMs / 1000} s ago): check this server's clock; it may be a replay.`,
       );
     }
     if (-skew > this.toleranceMs) {
       throw new WebhookVerificationError(
         'timestamp_too_new',
-        `Message timestamp too new: it is more than ${this.toleranceMs / 1000} s in the future. Check this server's clock.`,
+        `Timestamp too new (over ${this.toleranceMs / 1000} s ahead): check this server's clock.`,
       );
     }
     return seconds;
   }
 
   private checkSignatures(content: SignedContent, header: string): boolean {
-    const entries = header.indexOf(' ') < 0 ? [header] : header.split(' ');
+    // A repeated header arrives joined with ", " (fetch's Headers, Node's req.headers).
+    const list = header.indexOf(', ') < 0 ? header : header.replace(/, +/g, ' ');
+    const entries = list.indexOf(' ') < 0 ? [list] : list.split(' ');
     if (entries.length > MAX_SIGNATURES) {
       throw new WebhookVerificationError(
         'invalid_signature_header',
-        `The webhook-signature header lists more than ${MAX_SIGNATURES} signatures.`,
+        `webhook-signature has over ${MAX_SIGNATURES} entries.`,
       );
     }
     for (const key of this.keys) if (key.matches(content, entries)) return true;
@@ -287,7 +288,7 @@ export abstract class BaseWebhook {
     if (!entries.some((e) => e.indexOf(',') > 0)) {
       throw new WebhookVerificationError(
         'invalid_signature_header',
-        'The webhook-signature header holds no "<version>,<signature>" entries; expected e.g. "v1,<base64>", space-separated.',
+        'webhook-signature has no "v1,<base64>" entries.',
       );
     }
     return false;

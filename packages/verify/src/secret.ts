@@ -17,7 +17,7 @@ export function hmacKeyBytes(secret: WebhookSecret, options: WebhookOptions): Ui
   if (typeof secret !== 'string') {
     throw new WebhookVerificationError(
       'invalid_secret',
-      'Expected the secret to be a string ("whsec_…") or a Uint8Array.',
+      'The secret must be a "whsec_…" string or a Uint8Array.',
     );
   }
   if (options.format === 'raw') return Uint8Array.from(secret, (c) => c.charCodeAt(0) & 0xff);
@@ -32,7 +32,7 @@ export function rejectAsymmetric(secret: WebhookSecret): void {
   ) {
     throw new WebhookVerificationError(
       'invalid_secret',
-      'This is an ed25519 key (whpk_/whsk_): import { Webhook } from "@hookline/verify/ed25519" to use it.',
+      'ed25519 keys need Webhook from "@hookline/verify/ed25519".',
     );
   }
 }
