@@ -61,7 +61,7 @@ describe('bench/verify/run.mjs', () => {
   });
 
   it('states a verdict for each target', () => {
-    expect(report.targets.length).toBe(3);
+    expect(report.targets.length).toBe(4);
     for (const t of report.targets) expect(typeof t.pass).toBe('boolean');
   });
 });

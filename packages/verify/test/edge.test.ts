@@ -22,14 +22,15 @@ const browser = {
   absWorkingDir: packageDir,
 } satisfies BuildOptions;
 
+// Fails the file with a clear message when dist/ has not been built.
+distPath('index.js');
+distPath('ed25519.js');
+
 let bundle: string;
 let inputs: string[];
 let result: ConformanceResult;
 
 beforeAll(async () => {
-  // Fails with a clear message when dist/ has not been built.
-  distPath('index.js');
-  distPath('ed25519.js');
   const output = await build({
     ...browser,
     stdin: {

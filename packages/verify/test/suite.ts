@@ -618,7 +618,7 @@ export function defineVerifySuite(
         ['whitespace', ' \t  '],
         ['a bare prefix', 'whsec_'],
         ['a prefix followed by whitespace', 'whsec_   '],
-        ['text that is not base64', 'whsec_this is not base64!'],
+        ['text that is not base64', 'whsec_th1s*1s~n0t/b64!'],
         ['base64 of an impossible length', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwA'],
       ])('rejects %s as a secret with invalid_secret', (_, secret) => {
         constructorRejects(secret, [secret]);
@@ -973,8 +973,8 @@ export function defineEd25519Suite(name: string, impl: Ed25519Module): void {
       ['a whpk_ key of 31 bytes', `whpk_${Buffer.alloc(31, 7).toString('base64')}`],
       ['a whpk_ key of 33 bytes', `whpk_${Buffer.alloc(33, 7).toString('base64')}`],
       ['a whsk_ key of 16 bytes', `whsk_${Buffer.alloc(16, 7).toString('base64')}`],
-      ['a whpk_ key that is not base64', 'whpk_this-is not*base64'],
-      ['a whsk_ key that is not base64', 'whsk_this-is not*base64'],
+      ['a whpk_ key that is not base64', 'whpk_th1s-1s n0t*b64'],
+      ['a whsk_ key that is not base64', 'whsk_th1s-1s n0t*b64'],
       ['a bare whpk_ prefix', 'whpk_'],
       ['a bare whsk_ prefix', 'whsk_'],
     ])('rejects %s with invalid_secret', (_, key) => {
