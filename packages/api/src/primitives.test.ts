@@ -312,6 +312,8 @@ describe('imported secrets', () => {
     `sk_${base64OfLength(32)}`,
     'whsec_not base64!',
     'whsec_abc',
+    'plaintext',
+    '',
   ])('rejects %j', (secret) => {
     expect(valid(importedSecretSchema, secret)).toBe(false);
   });

@@ -316,11 +316,15 @@ export const importedSecretSchema = z
   .string()
   .regex(/^(whsec|whsk)_[A-Za-z0-9+/]+={0,2}$/, {
     error: 'must be a whsec_ (HMAC) or whsk_ (ed25519) secret with a base64 body',
+    // Stops here: the length check below assumes the prefix shape.
+    abort: true,
   })
   .refine(
     (value) => {
-      const [prefix, body] = value.split('_') as [string, string];
-      const bytes = base64Length(body);
+      const underscore = value.indexOf('_');
+      if (underscore < 0) return false;
+      const prefix = value.slice(0, underscore);
+      const bytes = base64Length(value.slice(underscore + 1));
       if (bytes === null) return false;
       return prefix === 'whsec' ? bytes >= 24 && bytes <= 64 : bytes === 32 || bytes === 64;
     },

@@ -1,0 +1,199 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+function problemsOf(env: Record<string, string>): Record<string, string> {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return Object.fromEntries((error as ConfigError).problems.map((p) => [p.variable, p.message]));
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment (embedded mode)', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      databaseUrl: null,
+      embedded: true,
+      dataDir: resolve('./.hookline'),
+      port: 8787,
+      host: '127.0.0.1',
+      apiKey: null,
+      encryptionKeys: [],
+      allowNetworks: [],
+      allowHttp: false,
+      role: 'all',
+      publicUrl: 'http://127.0.0.1:8787',
+      retrySchedule: [30, 300, 1800, 7200],
+      retentionDays: 30,
+      operationalWebhookUrl: null,
+      smtpUrl: null,
+      logLevel: 'info',
+      workerConcurrency: 50,
+      endpointConcurrency: 10,
+      leaseSeconds: 60,
+      pollIntervalMs: 1000,
+      disableAfterDays: 5,
+      databasePoolSize: 10,
+      warnings: [],
+    });
+  });
+
+  it('reads every variable', () => {
+    const other = Buffer.alloc(32, 9).toString('base64');
+    const config = loadConfig({
+      HOOKLINE_DATABASE_URL: 'postgres://u:p@db:5432/hookline',
+      HOOKLINE_DATA_DIR: '/var/lib/hookline',
+      HOOKLINE_PORT: '9000',
+      HOOKLINE_HOST: '0.0.0.0',
+      HOOKLINE_API_KEY: 'hl_sk_0123456789abcdef',
+      HOOKLINE_ENCRYPTION_KEYS: `${KEY}, ${other}`,
+      HOOKLINE_ALLOW_NETWORKS: '127.0.0.0/8, fd00::/8',
+      HOOKLINE_ALLOW_HTTP: 'TRUE',
+      HOOKLINE_ROLE: 'worker',
+      HOOKLINE_PUBLIC_URL: 'https://hooks.example.com/',
+      HOOKLINE_RETRY_SCHEDULE: '5, 60',
+      HOOKLINE_RETENTION_DAYS: '7',
+      HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook',
+      HOOKLINE_SMTP_URL: 'smtps://mail.example.com',
+      HOOKLINE_LOG_LEVEL: 'debug',
+      HOOKLINE_WORKER_CONCURRENCY: '200',
+      HOOKLINE_ENDPOINT_CONCURRENCY: '4',
+      HOOKLINE_LEASE_SECONDS: '30',
+      HOOKLINE_POLL_INTERVAL_MS: '250',
+      HOOKLINE_DISABLE_AFTER_DAYS: '3',
+      HOOKLINE_DATABASE_POOL_SIZE: '20',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://u:p@db:5432/hookline',
+      embedded: false,
+      dataDir: '/var/lib/hookline',
+      port: 9000,
+      host: '0.0.0.0',
+      apiKey: 'hl_sk_0123456789abcdef',
+      allowNetworks: ['127.0.0.0/8', 'fd00::/8'],
+      allowHttp: true,
+      role: 'worker',
+      publicUrl: 'https://hooks.example.com',
+      retrySchedule: [5, 60],
+      retentionDays: 7,
+      operationalWebhookUrl: 'https://ops.example.com/hook',
+      smtpUrl: 'smtps://mail.example.com',
+      logLevel: 'debug',
+      workerConcurrency: 200,
+      endpointConcurrency: 4,
+      leaseSeconds: 30,
+      pollIntervalMs: 250,
+      disableAfterDays: 3,
+      databasePoolSize: 20,
+    });
+    expect(config.encryptionKeys.map((k) => Buffer.from(k).toString('base64'))).toEqual([
+      KEY,
+      other,
+    ]);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.retrySchedule)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ HOOKLINE_PORT: '', HOOKLINE_DATABASE_URL: ' ' }).port).toBe(8787);
+  });
+
+  it('links to localhost when listening on every address', () => {
+    expect(loadConfig({ HOOKLINE_HOST: '0.0.0.0', HOOKLINE_PORT: '80' }).publicUrl).toBe(
+      'http://localhost:80',
+    );
+    expect(loadConfig({ HOOKLINE_HOST: '::1' }).publicUrl).toBe('http://[::1]:8787');
+  });
+
+  it('accepts "none" as a retry schedule without retries', () => {
+    expect(loadConfig({ HOOKLINE_RETRY_SCHEDULE: 'none' }).retrySchedule).toEqual([]);
+  });
+
+  it('requires encryption keys with PostgreSQL', () => {
+    expect(problemsOf({ HOOKLINE_DATABASE_URL: 'postgres://db/h' })).toEqual({
+      HOOKLINE_ENCRYPTION_KEYS: expect.stringContaining('required with HOOKLINE_DATABASE_URL'),
+    });
+  });
+
+  it('refuses split roles without PostgreSQL', () => {
+    expect(problemsOf({ HOOKLINE_ROLE: 'api' })).toEqual({
+      HOOKLINE_ROLE: expect.stringContaining('needs HOOKLINE_DATABASE_URL'),
+    });
+  });
+
+  it('names every bad variable in one error', () => {
+    const problems = problemsOf({
+      HOOKLINE_DATABASE_URL: 'mysql://db/h',
+      HOOKLINE_ENCRYPTION_KEYS: 'dG9vIHNob3J0',
+      HOOKLINE_PORT: '70000',
+      HOOKLINE_ALLOW_NETWORKS: '10.0.0.0/8,localhost',
+      HOOKLINE_ALLOW_HTTP: 'yes',
+      HOOKLINE_ROLE: 'both',
+      HOOKLINE_PUBLIC_URL: 'ftp://x',
+      HOOKLINE_RETRY_SCHEDULE: '30,5m',
+      HOOKLINE_RETENTION_DAYS: '0',
+      HOOKLINE_SMTP_URL: 'not a url',
+      HOOKLINE_API_KEY: 'short',
+      HOOKLINE_LOG_LEVEL: 'loud',
+      HOOKLINE_LEASE_SECONDS: '5',
+    });
+    expect(Object.keys(problems).sort()).toEqual(
+      [
+        'HOOKLINE_ALLOW_HTTP',
+        'HOOKLINE_ALLOW_NETWORKS',
+        'HOOKLINE_API_KEY',
+        'HOOKLINE_DATABASE_URL',
+        'HOOKLINE_ENCRYPTION_KEYS',
+        'HOOKLINE_LEASE_SECONDS',
+        'HOOKLINE_LOG_LEVEL',
+        'HOOKLINE_PORT',
+        'HOOKLINE_PUBLIC_URL',
+        'HOOKLINE_RETENTION_DAYS',
+        'HOOKLINE_RETRY_SCHEDULE',
+        'HOOKLINE_ROLE',
+        'HOOKLINE_SMTP_URL',
+      ].sort(),
+    );
+    expect(problems.HOOKLINE_ALLOW_NETWORKS).toContain('"localhost"');
+    expect(problems.HOOKLINE_RETRY_SCHEDULE).toContain('"5m"');
+    expect(problems.HOOKLINE_PORT).toContain('70000');
+  });
+
+  it('never puts a secret value in its error message', () => {
+    try {
+      loadConfig({
+        HOOKLINE_DATABASE_URL: 'postgres://db/h',
+        HOOKLINE_ENCRYPTION_KEYS: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+        HOOKLINE_API_KEY: 'tiny-secret',
+      });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as Error).message).not.toContain('c2VjcmV0');
+      expect((error as Error).message).not.toContain('tiny-secret');
+    }
+  });
+
+  it('warns about unknown HOOKLINE_ variables', () => {
+    const config = loadConfig({
+      HOOKLINE_DATABSE_URL: 'postgres://typo',
+      HOOKLINE_TEST_DATABASE_URL: 'postgres://tests',
+      PATH: '/bin',
+    });
+    expect(config.warnings).toEqual([
+      'Unknown variable HOOKLINE_DATABSE_URL is ignored (a typo?).',
+    ]);
+  });
+});

@@ -1,0 +1,314 @@
+import type { ServerResponse } from 'node:http';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { endpointInput, testDrivers, useTestDatabase } from '../../test/databases';
+import { type Receiver, type ReceiverHandler, startReceiver } from '../../test/receivers';
+import { createLogger } from '../logger';
+import { createHttpClient, type HttpClient } from '../net/http-client';
+import { createAddressPolicy } from '../net/policy';
+import type { Store } from '../storage';
+import { createWorker, type Worker, type WorkerEvent, type WorkerOptions } from './worker';
+
+const logger = createLogger({ level: process.env.WLOG ?? 'silent' });
+
+async function waitFor<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 5_000, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((done) => setTimeout(done, 10));
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+describe.each(testDrivers)('delivery worker (%s)', (driver) => {
+  const t = useTestDatabase(driver);
+  const client: HttpClient = createHttpClient({
+    policy: createAddressPolicy({ allowHttp: true, allowNetworks: ['127.0.0.0/8'] }),
+    timeoutMs: 5_000,
+  });
+  const receivers: Receiver[] = [];
+  const workers: Worker[] = [];
+
+  async function receiver(handler?: ReceiverHandler): Promise<Receiver> {
+    const r = await startReceiver(handler);
+    receivers.push(r);
+    return r;
+  }
+
+  async function worker(overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
+    const w = createWorker({
+      store: t.store,
+      httpClient: client,
+      logger,
+      userAgentVersion: '0.0.0-test',
+      concurrency: 8,
+      retrySchedule: [0.2, 0.4],
+      random: () => 0.5,
+      ...overrides,
+    });
+    workers.push(w);
+    await w.start();
+    return w;
+  }
+
+  async function endpoint(url: string, overrides: Parameters<typeof endpointInput>[0] = {}) {
+    return t.store.endpoints.create(endpointInput({ url, ...overrides }));
+  }
+
+  async function send(tenantId = 't1', eventType = 'order.created', payload: unknown = { n: 1 }) {
+    const result = await t.store.messages.create({
+      tenantId,
+      eventType,
+      payloadJson: JSON.stringify(payload),
+    });
+    if (result.kind !== 'created') throw new Error(result.kind);
+    return result.message;
+  }
+
+  async function deliveriesOf(messageId: string) {
+    return (await t.store.deliveries.list({ messageId })).data;
+  }
+
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop({ graceMs: 200 })));
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+  });
+  afterAll(() => client.close());
+
+  it('delivers a due message, signed, and records it as succeeded', async () => {
+    const r = await receiver();
+    const ep = await endpoint(`${r.url}/hook`);
+    await worker();
+    const message = await send('t1', 'order.created', { id: 'o_1', total: 12 });
+
+    await waitFor(() => r.requests.length === 1, { what: 'the request' });
+    const request = r.requests[0]!;
+    expect(request.url).toBe('/hook');
+    expect(request.headers['webhook-id']).toBe(message.id);
+    expect(request.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(request.headers['user-agent']).toBe('Hookline/0.0.0-test');
+    expect(JSON.parse(request.body.toString())).toEqual({
+      type: 'order.created',
+      timestamp: message.createdAt.toISOString(),
+      data: { id: 'o_1', total: 12 },
+    });
+    const [delivery] = await waitFor(async () => {
+      const found = await deliveriesOf(message.id);
+      return found[0]?.status === 'succeeded' ? found : null;
+    });
+    expect(delivery!.endpointId).toBe(ep.id);
+    expect(delivery!.attemptCount).toBe(1);
+  });
+
+  it('follows the retry schedule and marks the delivery dead after the last attempt', async () => {
+    const r = await receiver((_req, res) => res.writeHead(500).end('no'));
+    await endpoint(r.url);
+    const events: WorkerEvent[] = [];
+    await worker({ onEvent: (e) => events.push(e) });
+    const message = await send();
+
+    const [delivery] = await waitFor(
+      async () => {
+        const found = await deliveriesOf(message.id);
+        return found[0]?.status === 'dead' ? found : null;
+      },
+      { what: 'a dead delivery' },
+    );
+    expect(r.requests).toHaveLength(3);
+    const full = await t.store.deliveries.getWithAttempts(delivery!.id);
+    const at = full!.attempts.map((a) => a.attemptedAt.getTime());
+    const gaps = [at[1]! - at[0]!, at[2]! - at[1]!];
+    // [0.2, 0.4] s with jitter pinned to 0: ~200 ms, then ~400 ms (plus the attempt itself).
+    expect(gaps[0]).toBeGreaterThanOrEqual(195);
+    expect(gaps[0]).toBeLessThan(200 + 1_500);
+    expect(gaps[1]).toBeGreaterThanOrEqual(395);
+    expect(gaps[1]).toBeLessThan(400 + 1_500);
+    expect(full!.attempts.map((a) => a.outcome)).toEqual(['http_5xx', 'http_5xx', 'http_5xx']);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'delivery.dead', deliveryId: delivery!.id }),
+    );
+  });
+
+  it("uses the endpoint's own retry schedule over the default", async () => {
+    const r = await receiver((_req, res) => res.writeHead(500).end());
+    await endpoint(r.url, { retrySchedule: [] });
+    await worker();
+    const message = await send();
+    await waitFor(async () => (await deliveriesOf(message.id))[0]?.status === 'dead');
+    expect(r.requests).toHaveLength(1);
+  });
+
+  it('honours Retry-After on a 503 when it is longer than the schedule', async () => {
+    let calls = 0;
+    const r = await receiver((_req, res) => {
+      calls++;
+      if (calls === 1) res.writeHead(503, { 'retry-after': '1' }).end();
+      else res.writeHead(204).end();
+    });
+    await endpoint(r.url);
+    await worker();
+    const message = await send();
+    const [delivery] = await waitFor(
+      async () => {
+        const found = await deliveriesOf(message.id);
+        return found[0]?.status === 'succeeded' ? found : null;
+      },
+      { what: 'the retried delivery' },
+    );
+    const full = await t.store.deliveries.getWithAttempts(delivery!.id);
+    const [first, second] = full!.attempts;
+    const gap = second!.attemptedAt.getTime() - first!.attemptedAt.getTime();
+    expect(gap).toBeGreaterThanOrEqual(1_000);
+    expect(gap).toBeLessThan(3_000);
+  });
+
+  it('disables the endpoint with reason gone on 410', async () => {
+    const r = await receiver((_req, res) => res.writeHead(410).end());
+    const ep = await endpoint(r.url);
+    const events: WorkerEvent[] = [];
+    await worker({ onEvent: (e) => events.push(e) });
+    await send();
+    const disabled = await waitFor(async () => {
+      const found = await t.store.endpoints.get(ep.id);
+      return found?.status === 'disabled' ? found : null;
+    });
+    expect(disabled.disabledReason).toBe('gone');
+    expect(events).toContainEqual({
+      type: 'endpoint.disabled',
+      endpointId: ep.id,
+      tenantId: 't1',
+      reason: 'gone',
+    });
+    // A disabled endpoint gets nothing more: the failed delivery is not retried.
+    await new Promise((done) => setTimeout(done, 500));
+    expect(r.requests).toHaveLength(1);
+  });
+
+  it('keeps delivering to other endpoints while a slow one holds its slots', async () => {
+    const held: ServerResponse[] = [];
+    const slow = await receiver((_req, res) => held.push(res));
+    const fast = await receiver();
+    await endpoint(slow.url, { tenantId: 'slow' });
+    await endpoint(fast.url, { tenantId: 'fast' });
+    await worker({ concurrency: 6, maxPerEndpoint: 2 });
+    for (let i = 0; i < 10; i++) await send('slow');
+    for (let i = 0; i < 5; i++) await send('fast');
+
+    await waitFor(() => fast.requests.length === 5, {
+      timeoutMs: 3_000,
+      what: 'the fast endpoint',
+    });
+    // The slow endpoint never gets more than its cap at once.
+    expect(slow.requests.length).toBe(2);
+    for (const res of held.splice(0)) res.writeHead(204).end();
+    await waitFor(
+      () => {
+        for (const res of held.splice(0)) res.writeHead(204).end();
+        return slow.requests.length === 10;
+      },
+      { what: 'the slow endpoint to catch up' },
+    );
+  });
+
+  it('starts a claim as soon as a NOTIFY arrives (no polling)', async () => {
+    const arrivals: number[] = [];
+    const r = await receiver((_req, res) => {
+      arrivals.push(performance.now());
+      res.writeHead(204).end();
+    });
+    await endpoint(r.url);
+    await worker({ maxIdleMs: 5_000 });
+    await new Promise((done) => setTimeout(done, 200)); // idle: asleep on the 5 s safety timer
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const sentAt = performance.now();
+      await send();
+      await waitFor(() => arrivals.length === i + 1, { timeoutMs: 2_000 });
+      latencies.push(arrivals[i]! - sentAt);
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    const p50 = percentile(latencies, 50);
+    const max = Math.max(...latencies);
+    console.info(
+      `[worker ${driver}] accept→receipt after NOTIFY: p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+    );
+    expect(p50).toBeLessThan(50);
+    expect(max).toBeLessThan(1_000);
+  });
+
+  it('records outcomes in batches', async () => {
+    const r = await receiver();
+    await endpoint(r.url, { tenantId: 'bulk' });
+    await endpoint(r.url, { tenantId: 'bulk' });
+    let statements = 0;
+    let recorded = 0;
+    const counting: Pick<Store, 'queue' | 'endpoints'> = {
+      endpoints: t.store.endpoints,
+      queue: {
+        ...t.store.queue,
+        recordOutcomes: (outcomes) => {
+          statements++;
+          recorded += outcomes.length;
+          return t.store.queue.recordOutcomes(outcomes);
+        },
+      },
+    };
+    for (let i = 0; i < 100; i++) await send('bulk');
+    await worker({ store: counting, concurrency: 32, maxPerEndpoint: 16 });
+    await waitFor(() => recorded === 200, { timeoutMs: 10_000, what: '200 outcomes' });
+    expect(r.requests).toHaveLength(200);
+    expect(statements).toBeLessThan(100);
+  });
+
+  it('on stop, finishes and records attempts in flight within the grace period', async () => {
+    const held: ServerResponse[] = [];
+    const r = await receiver((_req, res) => held.push(res));
+    await endpoint(r.url);
+    const w = await worker();
+    const message = await send();
+    await waitFor(() => held.length === 1);
+    const stopping = w.stop({ graceMs: 5_000 });
+    setTimeout(() => held[0]!.writeHead(200).end(), 100);
+    await stopping;
+    expect(w.inFlight).toBe(0);
+    expect((await deliveriesOf(message.id))[0]!.status).toBe('succeeded');
+  });
+
+  it('never loses a delivery left in flight past the grace period: its lease lapses and another worker sends it', async () => {
+    let answer = false;
+    const held: ServerResponse[] = [];
+    const r = await receiver((_req, res) => {
+      if (answer) res.writeHead(204).end();
+      else held.push(res);
+    });
+    await endpoint(r.url);
+    const first = await worker({ leaseMs: 800 });
+    const message = await send();
+    await waitFor(() => held.length === 1);
+    await first.stop({ graceMs: 50 });
+    answer = true;
+    await worker({ leaseMs: 800, workerId: 'second' });
+    const [delivery] = await waitFor(
+      async () => {
+        const found = await deliveriesOf(message.id);
+        return found[0]?.status === 'succeeded' ? found : null;
+      },
+      { what: 'the second worker to deliver' },
+    );
+    expect(r.requests).toHaveLength(2);
+    expect(r.requests[0]!.headers['webhook-id']).toBe(r.requests[1]!.headers['webhook-id']);
+    expect(delivery!.attemptCount).toBe(1);
+    // The first worker's late answer is dropped, not recorded over the second's.
+    held[0]!.writeHead(500).end();
+    await new Promise((done) => setTimeout(done, 100));
+    expect((await deliveriesOf(message.id))[0]!.attemptCount).toBe(1);
+  });
+});

@@ -1,0 +1,558 @@
+import { hostname } from 'node:os';
+import type { Logger } from '../logger';
+import type { HttpClient } from '../net/http-client';
+import type { Signer } from '../signing/signer';
+import {
+  type ClaimedDelivery,
+  DEFAULT_MAX_PER_ENDPOINT,
+  type OutcomeInput,
+  type RecordedOutcome,
+  type Store,
+} from '../storage';
+import { type AttemptRecord, performAttempt } from './attempt';
+import { DEFAULT_RETRY_SCHEDULE, nextAttemptDelay } from './schedule';
+
+/** The request timeout (15 s, API.md) plus room to record the outcome before the lease lapses. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** Longest sleep between claims with nothing due: the safety net under LISTEN/NOTIFY. */
+export const DEFAULT_MAX_IDLE_MS = 5_000;
+/** An endpoint failing every attempt for this long is disabled (API.md: 5 days). */
+export const DEFAULT_DISABLE_AFTER_FAILING_MS = 5 * 24 * 60 * 60 * 1000;
+
+/** An operational event the worker detected (for the operational webhook and tenant alerts). */
+export type WorkerEvent =
+  | {
+      type: 'delivery.dead';
+      deliveryId: string;
+      endpointId: string;
+      tenantId: string;
+      messageId: string;
+    }
+  | {
+      type: 'endpoint.disabled';
+      endpointId: string;
+      tenantId: string;
+      reason: 'gone' | 'failing';
+    }
+  | { type: 'endpoint.recovered'; endpointId: string; tenantId: string };
+
+/** What `createWorker` needs. */
+export interface WorkerOptions {
+  store: Pick<Store, 'queue' | 'endpoints'>;
+  httpClient: Pick<HttpClient, 'send'>;
+  /** Default: the process-wide cached signer. */
+  signer?: Signer;
+  logger: Logger;
+  /** Who holds the leases; default `hostname:pid`. */
+  workerId?: string;
+  /** Attempts in flight at once (claimed and not yet recorded). Default 64. */
+  concurrency?: number;
+  /** Most deliveries per claim. Default: `concurrency`. */
+  batchSize?: number;
+  /** Lease per claim; must outlast the request timeout. Default 30 s. */
+  leaseMs?: number;
+  /** Most deliveries of one endpoint leased at once across workers (default: storage's, 10). */
+  maxPerEndpoint?: number;
+  /** The gateway-wide default delays in seconds (`HOOKLINE_RETRY_SCHEDULE`). */
+  retrySchedule?: readonly number[];
+  /** For `user-agent: Hookline/<version>`. */
+  userAgentVersion: string;
+  /** Per-attempt request timeout; default the client's (15 s). */
+  timeoutMs?: number;
+  /** Longest sleep with nothing due (default 5 s). */
+  maxIdleMs?: number;
+  /** Shortest sleep when rows are due but none could be claimed (capped endpoints). Default 500 ms. */
+  minIdleMs?: number;
+  /**
+   * Shortest time between two claims (default 10 ms): under load, wake-ups within it share one
+   * claim; when idle, a wake-up claims at once.
+   */
+  minClaimIntervalMs?: number;
+  /** How long finished attempts wait to be recorded together (default 10 ms). */
+  recordDelayMs?: number;
+  /** Disable endpoints failing this long (default 5 days); `Infinity` never does. */
+  disableAfterFailingMs?: number;
+  /** Told about dead deliveries, automatic disables and recoveries. Must not throw. */
+  onEvent?: (event: WorkerEvent) => void;
+  /** The clock (tests). */
+  now?: () => Date;
+  /** Jitter source in [0, 1) (tests). */
+  random?: () => number;
+}
+
+/** A running delivery loop. */
+export interface Worker {
+  /** Subscribes to wake-ups and starts claiming. */
+  start(): Promise<void>;
+  /**
+   * Stops claiming, waits up to `graceMs` (default 10 s) for attempts in flight and records their
+   * outcomes; anything still in flight afterwards is left to its lease, and is delivered again.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** Deliveries claimed and not yet recorded. */
+  readonly inFlight: number;
+}
+
+interface Finished {
+  delivery: ClaimedDelivery;
+  record: AttemptRecord;
+  outcome: OutcomeInput;
+}
+
+// Outcomes recorded per statement at most; more wait for the next round.
+const MAX_RECORD_BATCH = 500;
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer.`);
+  return n;
+}
+
+/**
+ * The delivery loop: claim due deliveries (never more than free slots) → send each in parallel →
+ * decide its next state → record outcomes in batches (conditional on the lease) → claim again.
+ * Woken by NOTIFY at once, by a timer at the next due time, and at least every `maxIdleMs`.
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const { store, logger, httpClient } = options;
+  const log = logger.child({ component: 'worker' });
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+  const concurrency = positiveInt(options.concurrency, 64, 'concurrency');
+  const batchSize = positiveInt(options.batchSize, concurrency, 'batchSize');
+  const leaseMs = positiveInt(options.leaseMs, DEFAULT_LEASE_MS, 'leaseMs');
+  const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
+  const maxIdleMs = options.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+  const minIdleMs = Math.min(options.minIdleMs ?? 500, maxIdleMs);
+  const maxPerEndpoint = positiveInt(
+    options.maxPerEndpoint,
+    DEFAULT_MAX_PER_ENDPOINT,
+    'maxPerEndpoint',
+  );
+  const disableAfterFailingMs = options.disableAfterFailingMs ?? DEFAULT_DISABLE_AFTER_FAILING_MS;
+  const minClaimIntervalMs = Math.max(0, options.minClaimIntervalMs ?? 10);
+  const recordDelayMs = Math.max(0, options.recordDelayMs ?? 10);
+  const now = options.now ?? (() => new Date());
+  const emit = (event: WorkerEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      log.error({ err: error }, 'operational event handler failed');
+    }
+  };
+
+  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  // Claimed and not yet recorded: bounds the leases this worker holds.
+  let inFlight = 0;
+  const sending = new Set<Promise<void>>();
+  let pumping: Promise<void> | null = null;
+  let dirty = false;
+  let lastClaimAt = 0;
+  // This worker's leases per endpoint, and the endpoints that reached the cap in a claim.
+  const perEndpoint = new Map<string, number>();
+  const capped = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+  let claimFailures = 0;
+  let unlisten: (() => Promise<void>) | undefined;
+  const finished: Finished[] = [];
+  let flushing: Promise<void> | null = null;
+  let lookingAhead = false;
+  let lookAgain = false;
+
+  /** Something may be due (NOTIFY, timer): claim now, or right after the claim under way. */
+  function wake(): void {
+    dirty = true;
+    pumpSoon();
+  }
+
+  function pumpSoon(): void {
+    if (state !== 'running' || pumping) return;
+    pumping = pump().finally(() => {
+      pumping = null;
+    });
+  }
+
+  function arm(at: number): void {
+    if (state !== 'running' || at >= timerAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+        wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /**
+   * Claims while something may be due and slots are free. `dirty` is set by every wake-up (also
+   * one arriving during a claim), by a full claim, and by a slot freed on a capped endpoint; a
+   * short claim clears it, so a recorded outcome alone costs no extra query.
+   */
+  async function pump(): Promise<void> {
+    let lastClaimed = -1;
+    while (state === 'running' && dirty) {
+      const free = concurrency - inFlight;
+      // Full: `dirty` stays set and the next recorded outcome claims again.
+      if (free <= 0) return;
+      // Claims at most every `minClaimIntervalMs`: wake-ups arriving meanwhile share one claim.
+      const wait = lastClaimAt + minClaimIntervalMs - Date.now();
+      if (wait > 0) {
+        await sleep(wait);
+        if (state !== 'running') return;
+      }
+      lastClaimAt = Date.now();
+      dirty = false;
+      const limit = Math.min(batchSize, concurrency - inFlight);
+      let claimed: ClaimedDelivery[];
+      try {
+        claimed = await store.queue.claim({ workerId, limit, leaseMs, maxPerEndpoint });
+        claimFailures = 0;
+      } catch (error) {
+        claimFailures++;
+        log.error({ err: error, failures: claimFailures }, 'claiming deliveries failed');
+        arm(Date.now() + Math.min(maxIdleMs, 250 * 2 ** Math.min(claimFailures, 5)));
+        return;
+      }
+      // Even when stopping meanwhile: these leases are ours, so they are attempted.
+      for (const delivery of claimed) dispatch(delivery);
+      lastClaimed = claimed.length;
+      if (claimed.length === limit) dirty = true;
+    }
+    if (lastClaimed === 0) void lookAhead();
+    else if (lastClaimed > 0) arm(Date.now() + maxIdleMs);
+  }
+
+  /** Nothing claimable right now: sleep until the next delivery falls due (capped). */
+  async function lookAhead(): Promise<void> {
+    if (state !== 'running') return;
+    if (lookingAhead) {
+      // The read under way may predate what woke us: read again after it.
+      lookAgain = true;
+      return;
+    }
+    lookingAhead = true;
+    lookAgain = false;
+    try {
+      const due = await store.queue.nextDueAt();
+      const t = Date.now();
+      if (due === null) arm(t + maxIdleMs);
+      // Due but not claimable (endpoints at their cap, or a race): do not spin.
+      else if (due.getTime() <= t) arm(t + minIdleMs);
+      else arm(Math.min(due.getTime() + 2, t + maxIdleMs));
+    } catch (error) {
+      log.error({ err: error }, 'reading the next due time failed');
+      arm(Date.now() + maxIdleMs);
+    } finally {
+      lookingAhead = false;
+      if (lookAgain) void lookAhead();
+    }
+  }
+
+  function dispatch(delivery: ClaimedDelivery): void {
+    inFlight++;
+    const endpointId = delivery.endpoint.id;
+    const leased = (perEndpoint.get(endpointId) ?? 0) + 1;
+    perEndpoint.set(endpointId, leased);
+    // At its cap, the endpoint's other due rows were skipped: claim again when a slot frees.
+    if (leased >= maxPerEndpoint) capped.add(endpointId);
+    const task = attempt(delivery).then(
+      (done) => enqueue(done),
+      (error) => {
+        // attempt() handles its own failures; this is a bug guard. The lease will lapse.
+        release([delivery]);
+        log.error({ err: error, deliveryId: delivery.id }, 'delivery attempt crashed');
+      },
+    );
+    sending.add(task);
+    void task.finally(() => sending.delete(task));
+  }
+
+  async function attempt(delivery: ClaimedDelivery): Promise<Finished> {
+    const startedAt = now();
+    let record: AttemptRecord;
+    try {
+      record = await performAttempt({
+        delivery: {
+          messageId: delivery.message.id,
+          eventType: delivery.message.eventType,
+          payloadJson: delivery.message.payloadJson,
+          createdAt: delivery.message.createdAt,
+        },
+        endpoint: {
+          url: delivery.endpoint.url,
+          headers: delivery.endpoint.headers,
+          keys: delivery.endpoint.keys,
+        },
+        now: startedAt,
+        client: httpClient,
+        userAgentVersion: options.userAgentVersion,
+        ...(options.signer ? { signer: options.signer } : {}),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      });
+    } catch (error) {
+      // Not the endpoint's fault (e.g. unusable stored key): record a failure so it follows the
+      // schedule instead of looping on lease expiry.
+      log.error({ err: error, deliveryId: delivery.id }, 'could not attempt delivery');
+      record = {
+        attemptedAt: startedAt,
+        outcome: 'network_error',
+        httpStatus: null,
+        latencyMs: 0,
+        requestHeaders: {},
+        requestBody: '',
+        requestBodyTruncated: false,
+        responseHeaders: {},
+        responseBody: '',
+        responseBodyTruncated: false,
+        error: 'The gateway could not prepare this request.',
+        effects: { disableEndpoint: false, disableReason: null, retryAfterMs: null },
+      };
+    }
+    return { delivery, record, outcome: decide(delivery, record, startedAt) };
+  }
+
+  function decide(delivery: ClaimedDelivery, record: AttemptRecord, startedAt: Date): OutcomeInput {
+    const base = {
+      deliveryId: delivery.id,
+      leaseToken: delivery.leaseToken,
+      attempt: {
+        outcome: record.outcome,
+        httpStatus: record.httpStatus,
+        latencyMs: record.latencyMs,
+        requestHeaders: record.requestHeaders,
+        requestBody: record.requestBody,
+        requestBodyTruncated: record.requestBodyTruncated,
+        responseHeaders: record.responseHeaders,
+        responseBody: record.responseBody,
+        responseBodyTruncated: record.responseBodyTruncated,
+        error: record.error,
+        attemptedAt: record.attemptedAt,
+      },
+    };
+    if (record.outcome === 'success') return { ...base, status: 'succeeded' };
+    // A test is never retried nor dead-lettered.
+    if (delivery.test) return { ...base, status: 'failed', nextAttemptAt: null };
+    const decision = nextAttemptDelay({
+      schedule: delivery.endpoint.retrySchedule ?? schedule,
+      attemptNumber: delivery.attemptNumber,
+      outcome: record.outcome,
+      httpStatus: record.httpStatus,
+      retryAfterMs: record.effects.retryAfterMs,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    if (decision.kind === 'dead') return { ...base, status: 'dead' };
+    // Delays count from when the failure was known.
+    const failedAt = startedAt.getTime() + record.latencyMs;
+    return { ...base, status: 'failed', nextAttemptAt: new Date(failedAt + decision.delayMs) };
+  }
+
+  /** Frees the slots of recorded (or abandoned) deliveries. */
+  function release(deliveries: ClaimedDelivery[]): void {
+    for (const delivery of deliveries) {
+      inFlight--;
+      const endpointId = delivery.endpoint.id;
+      const left = (perEndpoint.get(endpointId) ?? 1) - 1;
+      if (left > 0) perEndpoint.set(endpointId, left);
+      else perEndpoint.delete(endpointId);
+      if (capped.delete(endpointId)) dirty = true;
+    }
+  }
+
+  function enqueue(done: Finished): void {
+    if (state === 'stopped') {
+      // Too late to record: the lease lapses and the delivery is attempted again.
+      release([done.delivery]);
+      log.warn({ deliveryId: done.delivery.id }, 'attempt finished after stop; left to its lease');
+      return;
+    }
+    finished.push(done);
+    startFlush();
+  }
+
+  function startFlush(): void {
+    if (flushing) return;
+    flushing = flush().finally(() => {
+      flushing = null;
+      // Anything queued between the last check and here.
+      if (finished.length > 0) startFlush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    // Let attempts that finish meanwhile join this statement: recording later delays nothing a
+    // receiver sees, and one statement for many outcomes is what keeps up with high rates.
+    // Not when an endpoint at its cap waits for these slots, nor when stopping.
+    const slotAwaited = finished.some((f) => capped.has(f.delivery.endpoint.id));
+    if (state === 'running' && recordDelayMs > 0 && !slotAwaited) await sleep(recordDelayMs);
+    else await new Promise<void>((done) => setImmediate(done));
+    while (finished.length > 0) {
+      const batch = finished.splice(0, MAX_RECORD_BATCH);
+      const results = await record(batch);
+      release(batch.map((f) => f.delivery));
+      pumpSoon();
+      if (results) await applyEffects(batch, results);
+    }
+  }
+
+  async function record(batch: Finished[]): Promise<RecordedOutcome[] | null> {
+    const outcomes = batch.map((f) => f.outcome);
+    for (let tries = 1; ; tries++) {
+      try {
+        return await store.queue.recordOutcomes(outcomes);
+      } catch (error) {
+        const leaseLeft =
+          Math.min(...batch.map((f) => f.delivery.lockedUntil.getTime())) - Date.now();
+        if (tries >= 3 || leaseLeft < 2_000 || state === 'stopped') {
+          // The leases lapse and these deliveries are attempted again: at-least-once holds.
+          log.error(
+            { err: error, count: batch.length },
+            'recording outcomes failed; leases will lapse',
+          );
+          return null;
+        }
+        log.warn({ err: error, count: batch.length, tries }, 'recording outcomes failed; retrying');
+        await sleep(250 * tries);
+      }
+    }
+  }
+
+  async function applyEffects(batch: Finished[], results: RecordedOutcome[]): Promise<void> {
+    const disabled = new Set<string>();
+    for (let i = 0; i < batch.length; i++) {
+      const { delivery, record: attempt, outcome } = batch[i]!;
+      const result = results[i]!;
+      const fields = {
+        deliveryId: delivery.id,
+        endpointId: delivery.endpoint.id,
+        attemptNumber: delivery.attemptNumber,
+        outcome: attempt.outcome,
+        httpStatus: attempt.httpStatus,
+        latencyMs: attempt.latencyMs,
+      };
+      if (!result.recorded) {
+        log.warn(fields, 'lease lost before the outcome was recorded; not recorded');
+        continue;
+      }
+      if (outcome.status === 'succeeded') log.debug(fields, 'delivered');
+      else if (outcome.status === 'dead') {
+        log.warn(fields, 'delivery dead after its last attempt');
+        emit({
+          type: 'delivery.dead',
+          deliveryId: delivery.id,
+          endpointId: delivery.endpoint.id,
+          tenantId: delivery.tenantId,
+          messageId: delivery.message.id,
+        });
+      } else {
+        log.info({ ...fields, nextAttemptAt: outcome.nextAttemptAt }, 'attempt failed');
+        // Our own retry: no need to ask the database when to wake for it.
+        if (outcome.nextAttemptAt) arm(outcome.nextAttemptAt.getTime() + 2);
+      }
+      if (delivery.test) continue;
+      if (result.endpointRecovered) {
+        emit({
+          type: 'endpoint.recovered',
+          endpointId: delivery.endpoint.id,
+          tenantId: delivery.tenantId,
+        });
+      }
+      let reason: 'gone' | 'failing' | null = null;
+      if (attempt.effects.disableEndpoint) reason = 'gone';
+      else if (
+        result.endpointFailingSince &&
+        attempt.attemptedAt.getTime() - result.endpointFailingSince.getTime() >=
+          disableAfterFailingMs
+      ) {
+        reason = 'failing';
+      }
+      if (reason && !disabled.has(delivery.endpoint.id)) {
+        disabled.add(delivery.endpoint.id);
+        await disable(delivery, reason);
+      }
+    }
+  }
+
+  async function disable(delivery: ClaimedDelivery, reason: 'gone' | 'failing'): Promise<void> {
+    try {
+      // Another attempt (or the operator) may have disabled it already: one event per disable.
+      const current = await store.endpoints.get(delivery.endpoint.id);
+      if (!current || current.status === 'disabled') return;
+      const endpoint = await store.endpoints.setStatus(delivery.endpoint.id, 'disabled', {
+        reason,
+      });
+      if (!endpoint) return;
+      log.warn({ endpointId: delivery.endpoint.id, reason }, 'endpoint disabled');
+      emit({
+        type: 'endpoint.disabled',
+        endpointId: delivery.endpoint.id,
+        tenantId: delivery.tenantId,
+        reason,
+      });
+    } catch (error) {
+      log.error({ err: error, endpointId: delivery.endpoint.id }, 'disabling endpoint failed');
+    }
+  }
+
+  let stopped: Promise<void> | undefined;
+
+  async function stopRunning(graceMs: number): Promise<void> {
+    if (state === 'new') {
+      state = 'stopped';
+      return;
+    }
+    state = 'stopping';
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    await unlisten?.().catch((error) => log.warn({ err: error }, 'unlisten failed'));
+    await pumping;
+    if (sending.size > 0) {
+      let expired = false;
+      await Promise.race([
+        Promise.allSettled([...sending]),
+        sleep(graceMs).then(() => {
+          expired = true;
+        }),
+      ]);
+      if (expired && sending.size > 0) {
+        log.warn(
+          { inFlight: sending.size },
+          'stop grace period over; leaving attempts to their leases',
+        );
+      }
+    }
+    // Record everything that finished (and anything finishing while this runs).
+    while (flushing) await flushing;
+    state = 'stopped';
+    log.info({ workerId }, 'worker stopped');
+  }
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+
+    async start() {
+      if (state !== 'new') throw new Error('A worker starts once.');
+      const unsubscribe = await store.queue.onDeliveriesDue(wake);
+      if (stopped) {
+        // Stopped while subscribing.
+        await unsubscribe();
+        return;
+      }
+      unlisten = unsubscribe;
+      state = 'running';
+      log.info({ workerId, concurrency, leaseMs }, 'worker started');
+      wake();
+    },
+
+    stop({ graceMs = 10_000 } = {}) {
+      stopped ??= stopRunning(graceMs);
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { generatePortalToken, hashToken, type Principal } from './auth';
+import type { DomainDeps } from './deps';
+import { GatewayError, notFound } from './errors';
+
+/** A minted portal link: the token is shown only here (it is stored hashed). */
+export interface PortalLink {
+  url: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/**
+ * Mints a portal token for one tenant (optionally one of its endpoints) and the link that opens
+ * the hosted portal with it. The token travels in the URL fragment, which browsers never send
+ * to servers or put in Referer headers.
+ */
+export async function createPortalLink(
+  deps: DomainDeps,
+  principal: Principal,
+  input: { tenantId: string; endpointId?: string; expiresInSeconds: number },
+): Promise<PortalLink> {
+  if (principal.kind !== 'api_key') {
+    throw new GatewayError('unauthorized', 'Only an operator API key can mint portal links.');
+  }
+  if (input.endpointId !== undefined) {
+    const endpoint = await deps.store.endpoints.get(input.endpointId, {
+      tenantId: input.tenantId,
+    });
+    if (!endpoint) throw notFound('endpoint');
+  }
+  const token = generatePortalToken();
+  const expiresAt = new Date(deps.now().getTime() + input.expiresInSeconds * 1000);
+  await deps.store.portalTokens.create({
+    tokenHash: hashToken(token),
+    tenantId: input.tenantId,
+    endpointId: input.endpointId ?? null,
+    expiresAt,
+  });
+  const base = deps.publicUrl.replace(/\/+$/, '');
+  return { url: `${base}/portal#token=${token}`, token, expiresAt };
+}

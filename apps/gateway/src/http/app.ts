@@ -1,0 +1,107 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { AuthDeps } from '../domain/auth';
+import type { DomainDeps } from '../domain/deps';
+import type { Logger } from '../logger';
+import type { HttpClient } from '../net/http-client';
+import type { AddressPolicy } from '../net/policy';
+import type { Resolver } from '../net/resolve';
+import type { Database } from '../storage/database';
+import type { Store } from '../storage/store';
+import { errorResponse } from './errors';
+import type { RouteContext } from './route';
+import { deliveryRoutes } from './routes/deliveries';
+import { endpointRoutes } from './routes/endpoints';
+import { eventTypeRoutes } from './routes/event-types';
+import { messageRoutes } from './routes/messages';
+import { type MetricsSource, minimalMetrics, operationRoutes } from './routes/operations';
+import { portalRoutes } from './routes/portal';
+import { tenantRoutes } from './routes/tenants';
+
+export type { MetricsSource } from './routes/operations';
+
+/** Everything the HTTP app needs; `main.ts` builds it from the config. */
+export interface AppDeps {
+  store: Store;
+  database: Database;
+  logger: Logger;
+  /** From net/ — used by POST /v1/endpoints/{id}/test. */
+  httpClient: HttpClient;
+  /** SSRF policy + resolver for URL checks at registration. */
+  policy: AddressPolicy;
+  resolve: Resolver;
+  allowHttp: boolean;
+  publicUrl: string;
+  version: string;
+  /** Gateway default retry schedule (seconds); endpoints with `retry_schedule: null` use it. */
+  retrySchedule: number[];
+  /** sha256 hex of keys accepted from HOOKLINE_API_KEY (besides those in the api_keys table). */
+  adminKeyHashes?: string[];
+  now?: () => Date;
+  /** `/metrics` source (a prom-client Registry fits); default: a minimal `hookline_up` text. */
+  metrics?: MetricsSource;
+}
+
+/** The gateway's HTTP app: every route of API.md, one `onError`, JSON 404s, request ids. */
+export function createApp(deps: AppDeps): Hono {
+  const now = deps.now ?? (() => new Date());
+  const domain: DomainDeps = {
+    store: deps.store,
+    policy: deps.policy,
+    resolve: deps.resolve,
+    allowHttp: deps.allowHttp,
+    httpClient: deps.httpClient,
+    version: deps.version,
+    publicUrl: deps.publicUrl,
+    now,
+  };
+  const auth: AuthDeps = {
+    store: deps.store,
+    adminKeyHashes: new Set((deps.adminKeyHashes ?? []).map((hash) => hash.toLowerCase())),
+    now,
+  };
+  const ctx: RouteContext = { domain, auth };
+
+  const app = new Hono();
+  // Echoes a well-formed incoming x-request-id (word characters, "-" and "=", ≤ 255), else a UUID.
+  app.use(requestId({ headerName: 'x-request-id' }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routePath(c, -1);
+    // One line per request. Never the URL (query values), headers (tokens) or bodies.
+    deps.logger.info(
+      {
+        req_id: c.get('requestId'),
+        method: c.req.method,
+        route: route === '/*' || route === '*' ? null : route,
+        status: c.res.status,
+        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.route('/', endpointRoutes(ctx));
+  app.route('/', messageRoutes(ctx));
+  app.route('/', deliveryRoutes(ctx));
+  app.route('/', eventTypeRoutes(ctx));
+  app.route('/', tenantRoutes(ctx));
+  app.route('/', portalRoutes(ctx));
+  app.route(
+    '/',
+    operationRoutes(ctx, {
+      database: deps.database,
+      version: deps.version,
+      publicUrl: deps.publicUrl,
+      metrics: deps.metrics ?? minimalMetrics(deps.version),
+    }),
+  );
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: 'There is no such route.' } }, 404),
+  );
+  app.onError((err, c) => errorResponse(c, err, deps.logger.child({ req_id: c.get('requestId') })));
+  return app;
+}

@@ -1,0 +1,151 @@
+import { GatewayError } from '../domain/errors';
+
+/** Largest request body any route but `POST /v1/messages` accepts, in bytes. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    'payload_too_large',
+    `The request body is larger than ${limit} bytes (${formatBytes(limit)}).`,
+  );
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
+
+/**
+ * Reads a request body as UTF-8 text, refusing (413) more than `limit` bytes before reading them
+ * all: a declared `content-length` over the limit is refused without reading anything, and a
+ * streamed body is cut off as soon as it passes the limit.
+ */
+export async function readBodyText(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw invalidBody('is not valid UTF-8');
+  }
+}
+
+/**
+ * Refuses a body that is not declared as JSON: `application/json` or any `application/*+json`,
+ * with any parameters. Answered 400 (not 415): API.md's status list has no 415, and a wrong
+ * media type is invalid input like any other.
+ */
+export function assertJsonContentType(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
+  const message = 'must be application/json';
+  throw new GatewayError(
+    'invalid_request',
+    `Invalid request headers: content-type ${message} for a request with a body.`,
+    { details: [{ path: 'content-type', message }] },
+  );
+}
+
+/** Parses a JSON body; 400 naming the problem when it is not JSON. */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidBody('is not valid JSON');
+  }
+}
+
+function invalidBody(predicate: string): GatewayError {
+  return new GatewayError(
+    'invalid_request',
+    `Invalid request body: the request body ${predicate}.`,
+    {
+      details: [{ path: '', message: predicate }],
+    },
+  );
+}
+
+// JSON insignificant whitespace (RFC 8259 §2).
+function skipWhitespace(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+    else return i;
+  }
+}
+
+// `at` is on the opening quote; returns the index after the closing one.
+function skipString(text: string, at: number): number {
+  let i = at + 1;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (Number.isNaN(c)) return i;
+    i += c === 0x5c ? 2 : 1;
+  }
+}
+
+function skipValue(text: string, at: number): number {
+  const first = text.charCodeAt(at);
+  if (first === 0x22) return skipString(text, at);
+  if (first === 0x7b || first === 0x5b) {
+    let depth = 0;
+    let i = at;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i = skipString(text, i);
+        continue;
+      }
+      if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return i;
+  }
+  let i = at;
+  while (i < text.length && !',}] \t\n\r'.includes(text[i]!)) i++;
+  return i;
+}
+
+/**
+ * The exact source text of a top-level member of a JSON object text that `JSON.parse` accepted,
+ * or undefined when it has none (the last one wins on duplicates, as with `JSON.parse`). Lets a
+ * payload be stored and delivered byte for byte — `JSON.stringify(JSON.parse(…))` would reorder
+ * integer-like keys and round large numbers.
+ */
+export function memberSourceText(json: string, key: string): string | undefined {
+  let i = skipWhitespace(json, 0);
+  if (json.charCodeAt(i) !== 0x7b) return undefined;
+  i = skipWhitespace(json, i + 1);
+  if (json.charCodeAt(i) === 0x7d) return undefined;
+  let found: string | undefined;
+  while (i < json.length) {
+    const keyEnd = skipString(json, i);
+    const name = JSON.parse(json.slice(i, keyEnd)) as string;
+    i = skipWhitespace(json, skipWhitespace(json, keyEnd) + 1);
+    const valueEnd = skipValue(json, i);
+    if (name === key) found = json.slice(i, valueEnd);
+    i = skipWhitespace(json, valueEnd);
+    if (json.charCodeAt(i) !== 0x2c) break;
+    i = skipWhitespace(json, i + 1);
+  }
+  return found;
+}

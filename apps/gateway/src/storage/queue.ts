@@ -1,0 +1,396 @@
+import { newId } from '../domain/ids';
+import {
+  DELIVERIES_DUE_CHANNEL,
+  type StorageContext,
+  scopeConditions,
+  toDate,
+  toDateOrNull,
+  toNumberOrNull,
+  truncateUtf8,
+  whereAll,
+} from './common';
+import { decryptKeys, type SecretColumns } from './endpoints';
+import { json, type Sql, sql } from './sql';
+import type {
+  AttemptTrigger,
+  ClaimedDelivery,
+  ClaimOptions,
+  NewTestDelivery,
+  OutcomeInput,
+  RecordedOutcome,
+  Scope,
+  SigningKeys,
+} from './types';
+
+/** Stored request bodies are cut at 64 KiB, response bodies at 4 KiB (API.md). */
+export const STORED_BODY_LIMITS = { requestBytes: 64 * 1024, responseBytes: 4 * 1024 } as const;
+
+/** Default per-endpoint cap on concurrently leased deliveries. */
+export const DEFAULT_MAX_PER_ENDPOINT = 10;
+
+type ClaimRow = SecretColumns & {
+  id: string;
+  tenant_id: string;
+  event_type: string;
+  lease_token: string;
+  locked_until: Date;
+  attempt_count: number;
+  next_trigger: AttemptTrigger;
+  test: boolean;
+  next_attempt_at: Date | null;
+  message_id: string;
+  message_event_type: string;
+  payload: string;
+  message_created_at: Date;
+  endpoint_id: string;
+  url: string;
+  headers: Record<string, string>;
+  retry_schedule: number[] | null;
+  rate_limit_per_minute: number | null;
+};
+
+// Everything the worker needs, from the claimed delivery `d`, its message `m` and endpoint `e`.
+const CLAIM_RETURNING = sql`d.id, d.tenant_id, d.event_type, d.lease_token, d.locked_until,
+  d.attempt_count, d.next_trigger, d.test, d.next_attempt_at,
+  m.id as message_id, m.event_type as message_event_type, m.payload,
+  m.created_at as message_created_at,
+  e.id as endpoint_id, e.url, e.headers, e.retry_schedule, e.rate_limit_per_minute, e.signing,
+  e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_secret_expires_at`;
+
+function mapClaimed(row: ClaimRow, keys: SigningKeys): ClaimedDelivery {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    eventType: row.event_type,
+    leaseToken: String(row.lease_token),
+    lockedUntil: toDate(row.locked_until),
+    attemptNumber: Number(row.attempt_count) + 1,
+    trigger: row.test ? 'test' : row.next_trigger,
+    test: row.test,
+    message: {
+      id: row.message_id,
+      eventType: row.message_event_type,
+      payloadJson: row.payload,
+      createdAt: toDate(row.message_created_at),
+    },
+    endpoint: {
+      id: row.endpoint_id,
+      url: row.url,
+      headers: row.headers ?? {},
+      retrySchedule: row.retry_schedule ? row.retry_schedule.map(Number) : null,
+      rateLimitPerMinute: toNumberOrNull(row.rate_limit_per_minute),
+      keys,
+    },
+  };
+}
+
+/**
+ * Leases up to `limit` due deliveries to `workerId` in ONE statement and returns all a worker
+ * needs to send them, earliest due first.
+ *
+ * Due: `pending`/`failed`, `next_attempt_at <= now`, unleased or with an expired lease (a crashed
+ * worker's rows come back), of an `active` endpoint. Rows are locked `for update skip locked`, so
+ * concurrent claimers never get the same row. Per-endpoint cap: an endpoint with
+ * `maxPerEndpoint` leases alive gets nothing, one with fewer gets only its free slots, so one
+ * slow endpoint cannot take every slot. (Concurrent claimers see each other's leases only once
+ * committed, so under a race an endpoint may briefly exceed its cap by the racing claims.)
+ */
+export async function claimDueDeliveries(
+  ctx: StorageContext,
+  options: ClaimOptions,
+): Promise<ClaimedDelivery[]> {
+  const limit = Math.max(1, Math.floor(options.limit));
+  const cap = Math.max(1, Math.floor(options.maxPerEndpoint ?? DEFAULT_MAX_PER_ENDPOINT));
+  // Look further than `limit` so that rows of endpoints near their cap do not crowd others out.
+  const scan = Math.min(limit * 4 + cap, 10_000);
+  const now = options.now ? sql`${options.now}::timestamptz` : sql`now()`;
+  const rows = await ctx.sql.query<ClaimRow>(sql`
+    with leased as materialized (
+      select endpoint_id, count(*)::int as in_flight
+      from deliveries
+      where locked_until is not null and locked_until > ${now}
+      group by endpoint_id
+    ),
+    due as materialized (
+      -- Claimable rows in due order, of active endpoints only (a paused endpoint's backlog
+      -- must not fill the window), skipping endpoints that get nothing this round.
+      select d.id, d.endpoint_id, d.next_attempt_at
+      from deliveries d
+      join endpoints e on e.id = d.endpoint_id and e.status = 'active'
+      where d.status in ('pending', 'failed')
+        and d.next_attempt_at <= ${now}
+        and (d.locked_until is null or d.locked_until <= ${now})
+        -- At their concurrency cap. Rate limits (rate_limit_per_minute) plug in here: more ids.
+        and d.endpoint_id <> all(array(
+          select endpoint_id from leased where in_flight >= ${cap}::int
+        ))
+      order by d.next_attempt_at
+      limit ${scan}::int
+    ),
+    ranked as materialized (
+      -- Each endpoint gets at most its free slots: cap minus its live leases.
+      select due.id, due.next_attempt_at,
+        row_number() over (partition by due.endpoint_id order by due.next_attempt_at, due.id)
+          as place,
+        ${cap}::int - coalesce(l.in_flight, 0) as free
+      from due
+      left join leased l on l.endpoint_id = due.endpoint_id
+    ),
+    picked as (
+      select d.id
+      from ranked r
+      join deliveries d on d.id = r.id
+      where r.place <= r.free
+        -- Checked again on the locked row version: another claimer may have won it meanwhile.
+        and d.status in ('pending', 'failed')
+        and d.next_attempt_at <= ${now}
+        and (d.locked_until is null or d.locked_until <= ${now})
+      order by r.next_attempt_at
+      limit ${limit}::int
+      for update of d skip locked
+    )
+    update deliveries d set
+      locked_until = ${now} + ${Math.max(1, Math.floor(options.leaseMs))}::int * interval '1 millisecond',
+      locked_by = ${options.workerId},
+      lease_token = gen_random_uuid(),
+      updated_at = now()
+    from messages m, endpoints e
+    -- An array, not a join: one primary-key lookup per id whatever the planner believes about
+    -- row counts (queue tables go from empty to busy faster than statistics follow).
+    where d.id = any(array(select id from picked)) and m.id = d.message_id
+      and e.id = d.endpoint_id
+    returning ${CLAIM_RETURNING}`);
+  rows.sort(
+    (a, b) =>
+      toDate(a.next_attempt_at).getTime() - toDate(b.next_attempt_at).getTime() ||
+      (a.id < b.id ? -1 : 1),
+  );
+  const keysByEndpoint = new Map<string, SigningKeys>();
+  return rows.map((row) => {
+    let keys = keysByEndpoint.get(row.endpoint_id);
+    if (!keys) {
+      keys = decryptKeys(ctx, row);
+      keysByEndpoint.set(row.endpoint_id, keys);
+    }
+    return mapClaimed(row, keys);
+  });
+}
+
+type RecordRow = {
+  delivery_id: string;
+  attempt_id: string | null;
+  attempt_number: number | null;
+  endpoint_id: string | null;
+  failing_since: Date | null;
+  recovered: boolean | null;
+};
+
+/**
+ * Records many attempts in ONE statement: for each outcome whose lease token still matches,
+ * inserts the attempt, sets the delivery's status (`failed` keeps `nextAttemptAt`), counts the
+ * attempt and releases the lease; and moves each endpoint's failing-since clock (tests excluded).
+ * An outcome whose lease was lost (expired and re-claimed, or the delivery deleted) changes
+ * nothing and comes back with `recorded: false`. Results are in input order.
+ */
+export async function recordOutcomes(
+  ctx: StorageContext,
+  outcomes: readonly OutcomeInput[],
+): Promise<RecordedOutcome[]> {
+  if (outcomes.length === 0) return [];
+  const input = outcomes.map((o) => {
+    const a = o.attempt;
+    const request = truncateUtf8(a.requestBody, STORED_BODY_LIMITS.requestBytes);
+    const response =
+      a.responseBody === null
+        ? null
+        : truncateUtf8(a.responseBody, STORED_BODY_LIMITS.responseBytes);
+    return {
+      delivery_id: o.deliveryId,
+      lease_token: o.leaseToken,
+      status: o.status,
+      next_attempt_at: o.status === 'failed' ? (o.nextAttemptAt ?? null) : null,
+      attempt_id: a.id ?? newId('att'),
+      trigger: a.trigger ?? null,
+      outcome: a.outcome,
+      http_status: a.httpStatus,
+      latency_ms: a.latencyMs === null ? null : Math.round(a.latencyMs),
+      request_headers: a.requestHeaders,
+      request_body: request.text,
+      request_body_truncated: a.requestBodyTruncated || request.truncated,
+      response_headers: a.responseHeaders,
+      response_body: response?.text ?? null,
+      response_body_truncated: a.responseBodyTruncated || (response?.truncated ?? false),
+      error: a.error,
+      attempted_at: a.attemptedAt.toISOString(),
+    };
+  });
+  const ids = outcomes.map((o) => o.deliveryId);
+  const rows = await ctx.sql.query<RecordRow>(sql`
+    with input as materialized (
+      select * from jsonb_to_recordset(${json(input)}) as x(
+        delivery_id text, lease_token uuid, status text, next_attempt_at timestamptz,
+        attempt_id text, trigger text, outcome text, http_status int, latency_ms int,
+        request_headers jsonb, request_body text, request_body_truncated boolean,
+        response_headers jsonb, response_body text, response_body_truncated boolean,
+        error text, attempted_at timestamptz)
+    ),
+    previous as materialized (
+      -- The trigger recorded by the attempt is the one the delivery had before this update.
+      -- Ids as an array: primary-key lookups whatever the planner believes about row counts.
+      select d.id, d.next_trigger from deliveries d where d.id = any(${ids}::text[])
+    ),
+    updated as (
+      update deliveries d set
+        status = i.status,
+        attempt_count = d.attempt_count + 1,
+        next_attempt_at = i.next_attempt_at,
+        next_trigger = 'scheduled',
+        locked_until = null,
+        locked_by = null,
+        lease_token = null,
+        updated_at = now()
+      from input i
+      -- The lease check: a worker whose lease was taken over records nothing.
+      where d.id = any(${ids}::text[]) and d.id = i.delivery_id
+        and d.lease_token = i.lease_token
+      returning d.id, d.endpoint_id, d.attempt_count, d.test
+    ),
+    inserted as (
+      insert into attempts (id, delivery_id, endpoint_id, attempt_number, trigger, outcome,
+        http_status, latency_ms, request_headers, request_body, request_body_truncated,
+        response_headers, response_body, response_body_truncated, error, attempted_at)
+      select i.attempt_id, u.id, u.endpoint_id, u.attempt_count,
+        coalesce(i.trigger, case when u.test then 'test' else p.next_trigger end, 'scheduled'),
+        i.outcome, i.http_status, i.latency_ms, coalesce(i.request_headers, '{}'::jsonb),
+        i.request_body, i.request_body_truncated, i.response_headers, i.response_body,
+        i.response_body_truncated, i.error, i.attempted_at
+      from updated u
+      join input i on i.delivery_id = u.id
+      left join previous p on p.id = u.id
+      returning id, delivery_id, attempt_number
+    ),
+    health as materialized (
+      select u.endpoint_id,
+        (array_agg(i.outcome = 'success' order by i.attempted_at desc))[1] as last_success,
+        min(i.attempted_at) filter (where i.outcome <> 'success') as first_failure
+      from updated u join input i on i.delivery_id = u.id
+      where not u.test
+      group by u.endpoint_id
+    ),
+    before as materialized (
+      select e.id, e.failing_since from endpoints e join health h on h.endpoint_id = e.id
+    ),
+    moved as (
+      -- Written only when the clock changes, so a healthy endpoint's row is never touched.
+      update endpoints e set
+        failing_since = case when h.last_success then null
+                             else coalesce(e.failing_since, h.first_failure) end
+      from health h
+      where e.id = h.endpoint_id
+        and e.failing_since is distinct from
+            (case when h.last_success then null else coalesce(e.failing_since, h.first_failure) end)
+      returning e.id, e.failing_since
+    )
+    select i.delivery_id, ins.id as attempt_id, ins.attempt_number, u.endpoint_id,
+      case when mv.id is not null then mv.failing_since else e.failing_since end as failing_since,
+      (b.failing_since is not null and mv.id is not null and mv.failing_since is null) as recovered
+    from input i
+    left join updated u on u.id = i.delivery_id
+    left join inserted ins on ins.delivery_id = i.delivery_id
+    left join endpoints e on e.id = u.endpoint_id
+    left join before b on b.id = u.endpoint_id
+    left join moved mv on mv.id = u.endpoint_id`);
+  const byDelivery = new Map(rows.map((row) => [row.delivery_id, row]));
+  return outcomes.map((o) => {
+    const row = byDelivery.get(o.deliveryId);
+    const recorded = row?.attempt_id != null;
+    return {
+      deliveryId: o.deliveryId,
+      recorded,
+      attemptId: recorded ? row!.attempt_id : null,
+      attemptNumber: recorded ? Number(row!.attempt_number) : null,
+      endpointId: recorded ? row!.endpoint_id : null,
+      endpointFailingSince: recorded ? toDateOrNull(row!.failing_since) : null,
+      endpointRecovered: recorded ? row!.recovered === true : false,
+    };
+  });
+}
+
+/** Records one attempt; see `recordOutcomes`. */
+export async function recordOutcome(
+  ctx: StorageContext,
+  outcome: OutcomeInput,
+): Promise<RecordedOutcome> {
+  const [result] = await recordOutcomes(ctx, [outcome]);
+  return result!;
+}
+
+/**
+ * Creates a test message and its one delivery (`test: true`), already leased to the caller, for
+ * `POST /v1/endpoints/{id}/test`: send it, then `recordOutcome` with `succeeded` or `failed`
+ * without a next attempt (a test is never retried). Null when the endpoint is not the tenant's.
+ */
+export async function createTestDelivery(
+  ctx: StorageContext,
+  input: NewTestDelivery,
+  scope?: Scope,
+): Promise<ClaimedDelivery | null> {
+  const messageId = newId('msg');
+  const deliveryId = newId('dlv');
+  const rows = await ctx.sql.transaction(async (tx) => {
+    const [endpoint] = await tx.query(sql`
+      select id from endpoints
+      ${whereAll([
+        sql`id = ${input.endpointId}`,
+        sql`tenant_id = ${input.tenantId}`,
+        ...scopeConditions(scope, sql`tenant_id`, sql`id`),
+      ])}`);
+    if (!endpoint) return [];
+    await tx.query(sql`
+      insert into messages (id, tenant_id, event_type, endpoint_id, payload, delivery_count, created_at)
+      values (${messageId}, ${input.tenantId}, ${input.eventType}, ${input.endpointId},
+        ${input.payloadJson}, 1, date_trunc('milliseconds', now()))`);
+    return tx.query<ClaimRow>(sql`
+      with d as (
+        insert into deliveries (id, message_id, endpoint_id, tenant_id, event_type, status,
+          next_trigger, test, locked_until, locked_by, lease_token)
+        values (${deliveryId}, ${messageId}, ${input.endpointId}, ${input.tenantId},
+          ${input.eventType}, 'pending', 'test', true,
+          now() + ${Math.max(1, Math.floor(input.leaseMs))}::int * interval '1 millisecond',
+          ${input.workerId}, gen_random_uuid())
+        returning *
+      )
+      select ${CLAIM_RETURNING}
+      from d join messages m on m.id = ${messageId} join endpoints e on e.id = d.endpoint_id`);
+  });
+  const [row] = rows;
+  return row ? mapClaimed(row, decryptKeys(ctx, row)) : null;
+}
+
+/**
+ * When the earliest claimable delivery falls due (possibly in the past), or null when none is
+ * waiting: lets a worker sleep until then. Rows held back by a per-endpoint cap count too, so a
+ * worker should still wait at least its poll interval between empty claims.
+ */
+export async function nextDueAt(ctx: StorageContext): Promise<Date | null> {
+  const [row] = await ctx.sql.query<{ at: Date | null }>(sql`
+    select min(greatest(d.next_attempt_at, d.locked_until)) as at
+    from (
+      select d.next_attempt_at, d.locked_until
+      from deliveries d
+      join endpoints e on e.id = d.endpoint_id and e.status = 'active'
+      where d.status in ('pending', 'failed') and d.next_attempt_at is not null
+      order by d.next_attempt_at
+      limit 1000
+    ) d`);
+  return toDateOrNull(row?.at);
+}
+
+/**
+ * Calls `onDue` whenever deliveries may have become due (new messages, replays, resumes), on
+ * either driver; resolves to an unsubscribe function. Notifications carry no data and may
+ * coalesce: treat each as "claim now", and keep a slow poll as a safety net.
+ */
+export function onDeliveriesDue(db: Sql, onDue: () => void): Promise<() => Promise<void>> {
+  return db.listen(DELIVERIES_DUE_CHANNEL, () => onDue());
+}

@@ -1,0 +1,244 @@
+import * as catalog from './catalog';
+import type { SecretCipher } from './cipher';
+import type { StorageContext } from './common';
+import * as deliveries from './deliveries';
+import * as endpoints from './endpoints';
+import * as messages from './messages';
+import * as queue from './queue';
+import type { Sql } from './sql';
+import type {
+  AlertChannels,
+  ApiKey,
+  ClaimedDelivery,
+  ClaimOptions,
+  CreateMessageResult,
+  Delivery,
+  DeliveryFilter,
+  DeliveryWithAttempts,
+  DisabledReason,
+  Endpoint,
+  EndpointFilter,
+  EndpointPatch,
+  EndpointStats,
+  EndpointStatus,
+  EventType,
+  EventTypeFilter,
+  EventTypePatch,
+  Message,
+  MessageFilter,
+  NewApiKey,
+  NewEndpoint,
+  NewEventType,
+  NewMessage,
+  NewPortalToken,
+  NewTestDelivery,
+  OutcomeInput,
+  Page,
+  PortalToken,
+  RecordedOutcome,
+  ReplayResult,
+  RotateSecretInput,
+  Scope,
+  SigningKeys,
+  StatsWindow,
+} from './types';
+
+/** Endpoint rows; API reads never carry secret material. */
+export interface EndpointStore {
+  /** Stores a new endpoint (secret encrypted); the caller already holds the plaintext to show once. */
+  create(input: NewEndpoint): Promise<Endpoint>;
+  /** One endpoint, or null when absent or outside `scope`. */
+  get(id: string, scope?: Scope): Promise<Endpoint | null>;
+  /** Newest first, filtered by tenant/status, cursor-paginated. */
+  list(filter?: EndpointFilter, scope?: Scope): Promise<Page<Endpoint>>;
+  /** Partial update; becoming `active` releases held deliveries. Null when not found. */
+  update(id: string, patch: EndpointPatch, scope?: Scope): Promise<Endpoint | null>;
+  /** Pause, resume (releases held deliveries) or disable with a reason (default `manual`). */
+  setStatus(
+    id: string,
+    status: EndpointStatus,
+    options?: { reason?: DisabledReason; scope?: Scope },
+  ): Promise<Endpoint | null>;
+  /** Deletes it with its deliveries, attempts and portal tokens, cancelling queued work. */
+  delete(id: string, scope?: Scope): Promise<boolean>;
+  /** New secret; the old one signs until the returned time. Null when not found. */
+  rotateSecret(
+    id: string,
+    input: RotateSecretInput,
+    scope?: Scope,
+  ): Promise<{ previousSecretExpiresAt: Date } | null>;
+  /** Number of endpoints of a tenant. */
+  countForTenant(tenantId: string): Promise<number>;
+  /** Decrypted live secrets, for the worker and test sends only. */
+  getSigningKeys(endpointId: string): Promise<SigningKeys | null>;
+  /** Delivery counts, success rate, latency p50/p95 and health over a window. */
+  stats(
+    endpointId: string,
+    window: StatsWindow,
+    options?: { scope?: Scope; now?: Date },
+  ): Promise<EndpointStats | null>;
+}
+
+/** Messages and their fan-out. */
+export interface MessageStore {
+  /** Stores a message and fans it out in one transaction, honouring the idempotency key. */
+  create(input: NewMessage): Promise<CreateMessageResult>;
+  /** One message, or null when absent or outside `scope`. */
+  get(id: string, scope?: Scope): Promise<Message | null>;
+  /** Newest first, filtered by tenant/event type, cursor-paginated. */
+  list(filter?: MessageFilter, scope?: Scope): Promise<Page<Message>>;
+}
+
+/** The delivery log. */
+export interface DeliveryStore {
+  /** One delivery with its last attempt, or null. */
+  get(id: string, scope?: Scope): Promise<Delivery | null>;
+  /** One delivery with every attempt (oldest first), or null. */
+  getWithAttempts(id: string, scope?: Scope): Promise<DeliveryWithAttempts | null>;
+  /** Newest first, filtered by endpoint/tenant/message/status/event type, cursor-paginated. */
+  list(filter?: DeliveryFilter, scope?: Scope): Promise<Page<Delivery>>;
+  /** One more attempt now with the same bytes (trigger `manual`); refused while in flight. */
+  replay(id: string, scope?: Scope): Promise<ReplayResult>;
+  /** Re-queues the endpoint's failed/dead deliveries created since `since`; returns the count. */
+  recover(endpointId: string, since: Date, scope?: Scope): Promise<number>;
+}
+
+/** The work queue (a delivery row is the job). */
+export interface QueueStore {
+  /** Leases due deliveries in one statement (skip locked, per-endpoint cap, lease expiry). */
+  claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Records one attempt and the delivery's new status, if the lease is still held. */
+  recordOutcome(outcome: OutcomeInput): Promise<RecordedOutcome>;
+  /** Records many attempts in one statement; results in input order. */
+  recordOutcomes(outcomes: readonly OutcomeInput[]): Promise<RecordedOutcome[]>;
+  /** A test message + delivery leased to the caller at once; null when the endpoint is not found. */
+  createTestDelivery(input: NewTestDelivery, scope?: Scope): Promise<ClaimedDelivery | null>;
+  /** When the earliest claimable delivery falls due, or null. */
+  nextDueAt(): Promise<Date | null>;
+  /** Calls `onDue` on every wake-up NOTIFY; resolves to an unsubscribe function. */
+  onDeliveriesDue(onDue: () => void): Promise<() => Promise<void>>;
+}
+
+/** The event type catalog. */
+export interface EventTypeStore {
+  /** Adds an entry; null when the name is taken. */
+  create(input: NewEventType): Promise<EventType | null>;
+  /** One entry (archived too), or null. */
+  get(name: string): Promise<EventType | null>;
+  /** Newest first; archived only with `includeArchived`. */
+  list(filter?: EventTypeFilter): Promise<Page<EventType>>;
+  /** Partial update (null clears schema/example); null when not found. */
+  update(name: string, patch: EventTypePatch): Promise<EventType | null>;
+  /** Archives an entry; false when not found. */
+  archive(name: string): Promise<boolean>;
+}
+
+/** Where tenants' alerts go. */
+export interface AlertChannelStore {
+  /** A tenant's channels (empty when never set). */
+  get(tenantId: string): Promise<AlertChannels>;
+  /** Replaces a tenant's channels. */
+  put(
+    tenantId: string,
+    channels: { emails?: string[]; slackWebhookUrl?: string | null },
+  ): Promise<AlertChannels>;
+}
+
+/** Operator API keys (hashes only). */
+export interface ApiKeyStore {
+  /** Stores a key hash (idempotent on the hash). */
+  create(input: NewApiKey): Promise<ApiKey>;
+  /** The unrevoked key with this hash, or null. */
+  findByHash(keyHash: string): Promise<ApiKey | null>;
+  /** Sets `lastUsedAt` to now. */
+  touch(id: string): Promise<void>;
+  /** Revokes a key; false when absent or already revoked. */
+  revoke(id: string): Promise<boolean>;
+  /** Every key, newest first. */
+  list(): Promise<ApiKey[]>;
+}
+
+/** Portal tokens (hashes only). */
+export interface PortalTokenStore {
+  /** Stores a token hash and its grant. */
+  create(input: NewPortalToken): Promise<PortalToken>;
+  /** The unrevoked, unexpired token with this hash, or null. */
+  findValidByHash(tokenHash: string, now?: Date): Promise<PortalToken | null>;
+  /** Revokes a token; false when absent or already revoked. */
+  revoke(id: string): Promise<boolean>;
+}
+
+/** Everything the domain, HTTP layer and worker need from the database, on either driver. */
+export interface Store {
+  readonly endpoints: EndpointStore;
+  readonly messages: MessageStore;
+  readonly deliveries: DeliveryStore;
+  readonly queue: QueueStore;
+  readonly eventTypes: EventTypeStore;
+  readonly alertChannels: AlertChannelStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly portalTokens: PortalTokenStore;
+}
+
+/** Binds the repository functions to a database session and a secret cipher. */
+export function createStore(db: Sql, options: { cipher: SecretCipher }): Store {
+  const ctx: StorageContext = { sql: db, cipher: options.cipher };
+  return Object.freeze({
+    endpoints: {
+      create: (input) => endpoints.createEndpoint(ctx, input),
+      get: (id, scope) => endpoints.getEndpoint(ctx, id, scope),
+      list: (filter, scope) => endpoints.listEndpoints(ctx, filter, scope),
+      update: (id, patch, scope) => endpoints.updateEndpoint(ctx, id, patch, scope),
+      setStatus: (id, status, opts) => endpoints.setEndpointStatus(ctx, id, status, opts),
+      delete: (id, scope) => endpoints.deleteEndpoint(ctx, id, scope),
+      rotateSecret: (id, input, scope) => endpoints.rotateEndpointSecret(ctx, id, input, scope),
+      countForTenant: (tenantId) => endpoints.countEndpoints(ctx, tenantId),
+      getSigningKeys: (endpointId) => endpoints.getSigningKeys(ctx, endpointId),
+      stats: (endpointId, window, opts) => endpoints.endpointStats(ctx, endpointId, window, opts),
+    },
+    messages: {
+      create: (input) => messages.createMessage(ctx, input),
+      get: (id, scope) => messages.getMessage(ctx, id, scope),
+      list: (filter, scope) => messages.listMessages(ctx, filter, scope),
+    },
+    deliveries: {
+      get: (id, scope) => deliveries.getDelivery(ctx, id, scope),
+      getWithAttempts: (id, scope) => deliveries.getDeliveryWithAttempts(ctx, id, scope),
+      list: (filter, scope) => deliveries.listDeliveries(ctx, filter, scope),
+      replay: (id, scope) => deliveries.replayDelivery(ctx, id, scope),
+      recover: (endpointId, since, scope) =>
+        deliveries.recoverDeliveries(ctx, endpointId, since, scope),
+    },
+    queue: {
+      claim: (opts) => queue.claimDueDeliveries(ctx, opts),
+      recordOutcome: (outcome) => queue.recordOutcome(ctx, outcome),
+      recordOutcomes: (outcomes) => queue.recordOutcomes(ctx, outcomes),
+      createTestDelivery: (input, scope) => queue.createTestDelivery(ctx, input, scope),
+      nextDueAt: () => queue.nextDueAt(ctx),
+      onDeliveriesDue: (onDue) => queue.onDeliveriesDue(db, onDue),
+    },
+    eventTypes: {
+      create: (input) => catalog.createEventType(ctx, input),
+      get: (name) => catalog.getEventType(ctx, name),
+      list: (filter) => catalog.listEventTypes(ctx, filter),
+      update: (name, patch) => catalog.updateEventType(ctx, name, patch),
+      archive: (name) => catalog.archiveEventType(ctx, name),
+    },
+    alertChannels: {
+      get: (tenantId) => catalog.getAlertChannels(ctx, tenantId),
+      put: (tenantId, channels) => catalog.putAlertChannels(ctx, tenantId, channels),
+    },
+    apiKeys: {
+      create: (input) => catalog.createApiKey(ctx, input),
+      findByHash: (hash) => catalog.findApiKeyByHash(ctx, hash),
+      touch: (id) => catalog.touchApiKey(ctx, id),
+      revoke: (id) => catalog.revokeApiKey(ctx, id),
+      list: () => catalog.listApiKeys(ctx),
+    },
+    portalTokens: {
+      create: (input) => catalog.createPortalToken(ctx, input),
+      findValidByHash: (hash, now) => catalog.findValidPortalToken(ctx, hash, now),
+      revoke: (id) => catalog.revokePortalToken(ctx, id),
+    },
+  } satisfies Store);
+}
