@@ -148,6 +148,12 @@ export function createWorker(options: WorkerOptions): Worker {
   const sending = new Set<Promise<void>>();
   let pumping: Promise<void> | null = null;
   let dirty = false;
+  /**
+   * True after a claim that returned rows: more may be due behind them (a claim's snapshot can
+   * still count a lease released meanwhile), so every freed slot claims again. Only an empty
+   * claim says nothing claimable is left.
+   */
+  let backlogPossible = false;
   let lastClaimAt = 0;
   // This worker's leases per endpoint, and the endpoints that reached the cap in a claim.
   const perEndpoint = new Map<string, number>();
@@ -190,8 +196,8 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /**
    * Claims while something may be due and slots are free. `dirty` is set by every wake-up (also
-   * one arriving during a claim), by a full claim, and by a slot freed on a capped endpoint; a
-   * short claim clears it, so a recorded outcome alone costs no extra query.
+   * one arriving during a claim), by a full claim, by a slot freed on a capped endpoint, and by
+   * any freed slot after a claim that returned rows; only an empty claim leaves the worker idle.
    */
   async function pump(): Promise<void> {
     let lastClaimed = -1;
@@ -221,6 +227,7 @@ export function createWorker(options: WorkerOptions): Worker {
       // Even when stopping meanwhile: these leases are ours, so they are attempted.
       for (const delivery of claimed) dispatch(delivery);
       lastClaimed = claimed.length;
+      backlogPossible = claimed.length > 0;
       if (claimed.length === limit) dirty = true;
     }
     if (lastClaimed === 0) void lookAhead();
@@ -359,7 +366,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const left = (perEndpoint.get(endpointId) ?? 1) - 1;
       if (left > 0) perEndpoint.set(endpointId, left);
       else perEndpoint.delete(endpointId);
-      if (capped.delete(endpointId)) dirty = true;
+      if (capped.delete(endpointId) || backlogPossible) dirty = true;
     }
   }
 
