@@ -215,8 +215,7 @@ export abstract class BaseWebhook {
 
   /** The `webhook-signature` value with one signature per secret (for rotation). */
   signAll(msgId: string, timestamp: Date | number, payload: WebhookPayload): string {
-    const content = this.content(msgId, timestamp, payload);
-    return this.keys.map((k) => `${k.version},${k.sign(content)}`).join(' ');
+    return this.signatures(this.content(msgId, timestamp, payload));
   }
 
   /** The three Standard Webhooks headers for a message, signed with every secret. */
@@ -229,8 +228,12 @@ export abstract class BaseWebhook {
     return {
       'webhook-id': msgId,
       'webhook-timestamp': String(content.timestamp),
-      'webhook-signature': this.keys.map((k) => `${k.version},${k.sign(content)}`).join(' '),
+      'webhook-signature': this.signatures(content),
     };
+  }
+
+  private signatures(content: SignedContent): string {
+    return this.keys.map((k) => `${k.version},${k.sign(content)}`).join(' ');
   }
 
   private content(msgId: string, timestamp: Date | number, payload: WebhookPayload): SignedContent {

@@ -132,7 +132,7 @@ export async function updateEndpoint(
 ): Promise<Endpoint> {
   const scope = scopeOf(principal);
   // Existence first: a caller must not learn anything about URLs of endpoints it cannot see.
-  if (!(await deps.store.endpoints.get(id, scope))) throw notFound('endpoint');
+  await getEndpoint(deps, principal, id);
   assertHeadersAllowed(patch.headers);
   if (patch.url !== undefined) await assertUrlAllowed(deps, patch.url, 'url');
   const updated = await deps.store.endpoints.update(
@@ -272,7 +272,7 @@ export async function recoverEndpoint(
   since: Date,
 ): Promise<number> {
   const scope = scopeOf(principal);
-  if (!(await deps.store.endpoints.get(id, scope))) throw notFound('endpoint');
+  await getEndpoint(deps, principal, id);
   return deps.store.deliveries.recover(id, since, scope);
 }
 
