@@ -40,6 +40,10 @@ describe('loadConfig', () => {
       pollIntervalMs: 1000,
       disableAfterDays: 5,
       databasePoolSize: 10,
+      allowedPorts: null,
+      maxEndpointsPerTenant: 1000,
+      apiRateLimitPerSecond: 10_000,
+      portalRateLimitPerSecond: 20,
       warnings: [],
     });
   });
@@ -68,6 +72,10 @@ describe('loadConfig', () => {
       HOOKLINE_POLL_INTERVAL_MS: '250',
       HOOKLINE_DISABLE_AFTER_DAYS: '3',
       HOOKLINE_DATABASE_POOL_SIZE: '20',
+      HOOKLINE_ALLOWED_PORTS: '443, 8443,443',
+      HOOKLINE_MAX_ENDPOINTS_PER_TENANT: '25',
+      HOOKLINE_API_RATE_LIMIT_PER_SECOND: '5',
+      HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND: '0',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u:p@db:5432/hookline',
@@ -91,6 +99,10 @@ describe('loadConfig', () => {
       pollIntervalMs: 250,
       disableAfterDays: 3,
       databasePoolSize: 20,
+      allowedPorts: [443, 8443],
+      maxEndpointsPerTenant: 25,
+      apiRateLimitPerSecond: 5,
+      portalRateLimitPerSecond: 0,
     });
     expect(config.encryptionKeys.map((k) => Buffer.from(k).toString('base64'))).toEqual([
       KEY,
@@ -116,6 +128,24 @@ describe('loadConfig', () => {
       'http://localhost:80',
     );
     expect(loadConfig({ HOOKLINE_HOST: '::1' }).publicUrl).toBe('http://[::1]:8787');
+  });
+
+  it('names a bad port, endpoint cap or rate limit', () => {
+    const problems = problemsOf({
+      HOOKLINE_ALLOWED_PORTS: '443,https',
+      HOOKLINE_MAX_ENDPOINTS_PER_TENANT: '0',
+      HOOKLINE_API_RATE_LIMIT_PER_SECOND: '-1',
+      HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND: '2.5',
+    });
+    expect(problems).toEqual({
+      HOOKLINE_ALLOWED_PORTS: expect.stringContaining('"https" is not a port'),
+      HOOKLINE_MAX_ENDPOINTS_PER_TENANT: expect.stringContaining('from 1 to 1000000'),
+      HOOKLINE_API_RATE_LIMIT_PER_SECOND: expect.stringContaining('"-1"'),
+      HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND: expect.stringContaining('"2.5"'),
+    });
+    expect(problemsOf({ HOOKLINE_ALLOWED_PORTS: '70000' }).HOOKLINE_ALLOWED_PORTS).toContain(
+      '"70000"',
+    );
   });
 
   it('accepts "none" as a retry schedule without retries', () => {

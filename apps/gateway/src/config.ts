@@ -57,6 +57,14 @@ export interface Config {
   readonly disableAfterDays: number;
   /** `HOOKLINE_DATABASE_POOL_SIZE`: PostgreSQL connections (default 10). */
   readonly databasePoolSize: number;
+  /** `HOOKLINE_ALLOWED_PORTS`: the only ports endpoint URLs may use; null = any port. */
+  readonly allowedPorts: readonly number[] | null;
+  /** `HOOKLINE_MAX_ENDPOINTS_PER_TENANT` (default 1000). */
+  readonly maxEndpointsPerTenant: number;
+  /** `HOOKLINE_API_RATE_LIMIT_PER_SECOND`: requests per second per API key, per process (default 10,000; 0 = unlimited); bursts of twice that. */
+  readonly apiRateLimitPerSecond: number;
+  /** `HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND`: requests per second per portal token, per process (default 20; 0 = unlimited); bursts of twice that. */
+  readonly portalRateLimitPerSecond: number;
   /** Unknown `HOOKLINE_*` variables (probably typos), for the caller to log. */
   readonly warnings: readonly string[];
 }
@@ -104,6 +112,10 @@ export const CONFIG_VARIABLES = [
   'HOOKLINE_POLL_INTERVAL_MS',
   'HOOKLINE_DISABLE_AFTER_DAYS',
   'HOOKLINE_DATABASE_POOL_SIZE',
+  'HOOKLINE_ALLOWED_PORTS',
+  'HOOKLINE_MAX_ENDPOINTS_PER_TENANT',
+  'HOOKLINE_API_RATE_LIMIT_PER_SECOND',
+  'HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND',
 ] as const;
 
 type Variable = (typeof CONFIG_VARIABLES)[number];
@@ -274,6 +286,29 @@ export function loadConfig(env: Env = process.env): Config {
   const disableAfterDays = integer('HOOKLINE_DISABLE_AFTER_DAYS', 5, 1, 365);
   const databasePoolSize = integer('HOOKLINE_DATABASE_POOL_SIZE', 10, 1, 1000);
 
+  let allowedPorts: number[] | null = null;
+  const portsText = raw('HOOKLINE_ALLOWED_PORTS');
+  if (portsText !== undefined) {
+    const parts = portsText.split(',').map((p) => p.trim());
+    const bad = parts.find((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65_535);
+    if (bad !== undefined) {
+      fail(
+        'HOOKLINE_ALLOWED_PORTS',
+        `"${bad}" is not a port from 1 to 65535; expected e.g. "443,8443".`,
+      );
+    } else {
+      allowedPorts = [...new Set(parts.map(Number))];
+    }
+  }
+  const maxEndpointsPerTenant = integer('HOOKLINE_MAX_ENDPOINTS_PER_TENANT', 1000, 1, 1_000_000);
+  const apiRateLimitPerSecond = integer('HOOKLINE_API_RATE_LIMIT_PER_SECOND', 10_000, 0, 1_000_000);
+  const portalRateLimitPerSecond = integer(
+    'HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND',
+    20,
+    0,
+    1_000_000,
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const known = new Set<string>(CONFIG_VARIABLES);
@@ -307,6 +342,10 @@ export function loadConfig(env: Env = process.env): Config {
     pollIntervalMs,
     disableAfterDays,
     databasePoolSize,
+    allowedPorts: allowedPorts === null ? null : Object.freeze(allowedPorts),
+    maxEndpointsPerTenant,
+    apiRateLimitPerSecond,
+    portalRateLimitPerSecond,
     warnings: Object.freeze(warnings),
   });
 }

@@ -3,16 +3,14 @@
  * The composition root and the `hookline-gateway` binary: config → database → migrations →
  * store → outbound client → HTTP API and/or delivery worker; graceful stop on SIGTERM/SIGINT.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import packageJson from '../package.json' with { type: 'json' };
+import { isCommand, runCommand } from './cli';
 import { type Config, ConfigError, type Env, loadConfig } from './config';
 import { createWorker, type Worker, type WorkerOptions } from './delivery/worker';
 import { API_KEY_PREFIX, generateApiKey, hashToken } from './domain/auth';
@@ -21,18 +19,28 @@ import { createLogger, type Logger } from './logger';
 import { createAddressPolicy, createHttpClient, type HttpClient, systemResolver } from './net';
 import { createSigner } from './signing';
 import {
+  connectPostgres,
   createStore,
+  createWaker,
   type Database,
   DataDirLockedError,
+  databaseFrom,
+  keyRingCipher,
+  loadKeyRing,
   openDatabase,
-  type SecretCipher,
 } from './storage';
+
+export { ENCRYPTION_KEY_FILE } from './storage';
+
+/**
+ * Connections of the worker's own pool when API and worker share a process on PostgreSQL: its
+ * claim, its batched records and its look-ahead run one at a time, so a few suffice, and the
+ * API's message inserts can no longer queue in front of them.
+ */
+const WORKER_POOL_SIZE = 4;
 
 /** The gateway's version (`user-agent: Hookline/<version>`, `/openapi.json`). */
 export const GATEWAY_VERSION: string = packageJson.version;
-
-/** The embedded mode's generated encryption key, in the data directory. */
-export const ENCRYPTION_KEY_FILE = 'encryption.key';
 
 /** Options of `startGateway`. */
 export interface StartGatewayOptions {
@@ -80,80 +88,6 @@ export interface RunningGateway {
    * default 10 s; the rest go back to the queue when their lease lapses) and closes the database.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
-}
-
-/**
- * AES-256-GCM over a key ring: encrypts with the first key, decrypts with whichever key made the
- * blob. Blob: version (1) | key id (4, from SHA-256 of the key) | iv (12) | tag (16) | ciphertext.
- */
-function keyRingCipher(keys: readonly Uint8Array[]): SecretCipher {
-  if (keys.length === 0) throw new Error('The encryption key ring is empty.');
-  const ring = keys.map((key) => ({
-    key: Buffer.from(key),
-    id: createHash('sha256').update(key).digest().subarray(0, 4),
-  }));
-  const VERSION = 1;
-  return Object.freeze({
-    encrypt(plain: string): Uint8Array {
-      const { key, id } = ring[0]!;
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const text = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([Buffer.of(VERSION), id, iv, cipher.getAuthTag(), text]);
-    },
-    decrypt(blob: Uint8Array): string {
-      const bytes = Buffer.from(blob);
-      if (bytes.length < 33 || bytes[0] !== VERSION) {
-        throw new Error('This secret was not encrypted by Hookline.');
-      }
-      const found = ring.find((entry) => entry.id.equals(bytes.subarray(1, 5)));
-      if (!found) {
-        throw new Error(
-          'This secret was encrypted with a key that is not in HOOKLINE_ENCRYPTION_KEYS.',
-        );
-      }
-      const decipher = createDecipheriv('aes-256-gcm', found.key, bytes.subarray(5, 17));
-      decipher.setAuthTag(bytes.subarray(17, 33));
-      return Buffer.concat([decipher.update(bytes.subarray(33)), decipher.final()]).toString(
-        'utf8',
-      );
-    },
-  });
-}
-
-/**
- * The key ring: HOOKLINE_ENCRYPTION_KEYS, plus (embedded mode) the key file in the data
- * directory, generated on first start. Called with the data directory locked.
- */
-async function encryptionKeys(config: Config, logger: Logger): Promise<Uint8Array[]> {
-  const keys = [...config.encryptionKeys];
-  if (!config.embedded) return keys;
-  const path = join(config.dataDir, ENCRYPTION_KEY_FILE);
-  let fileKey: Uint8Array | undefined;
-  try {
-    const bytes = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-    if (bytes.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key.`);
-    fileKey = new Uint8Array(bytes);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  if (keys.length > 0) {
-    // Secrets stored before the keys were configured still decrypt.
-    if (fileKey) keys.push(fileKey);
-    return keys;
-  }
-  if (!fileKey) {
-    fileKey = new Uint8Array(randomBytes(32));
-    await writeFile(path, `${Buffer.from(fileKey).toString('base64')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
-    logger.warn(
-      { path },
-      'HOOKLINE_ENCRYPTION_KEYS is not set: generated an encryption key for endpoint secrets in the data directory; back it up with the data, and set HOOKLINE_ENCRYPTION_KEYS in production',
-    );
-  }
-  return [fileKey];
 }
 
 function banner(lines: string[]): string {
@@ -241,6 +175,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   let httpClient: HttpClient | undefined;
   let server: Server | undefined;
   let worker: Worker | undefined;
+  let workerDatabase: Database | undefined;
   try {
     const migrated = await database.migrate();
     logger.info(
@@ -248,11 +183,30 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       config.embedded ? 'embedded database ready' : 'database ready',
     );
 
-    const cipher = keyRingCipher(await encryptionKeys(config, logger));
-    const store = createStore(database.sql, { cipher });
+    const cipher = keyRingCipher(
+      await loadKeyRing(config, (path) =>
+        logger.warn(
+          { path },
+          'HOOKLINE_ENCRYPTION_KEYS is not set: generated an encryption key for endpoint secrets in the data directory; back it up with the data, and set HOOKLINE_ENCRYPTION_KEYS in production',
+        ),
+      ),
+    );
+    // One waker for both stores: a message accepted here wakes this process's worker directly.
+    const waker = createWaker(database.sql);
+    const store = createStore(database.sql, { cipher, waker });
+    if (config.role === 'all' && !config.embedded) {
+      workerDatabase = databaseFrom(
+        connectPostgres(config.databaseUrl!, {
+          max: WORKER_POOL_SIZE,
+          applicationName: 'hookline-worker',
+        }),
+      );
+    }
+    const workerStore = workerDatabase ? createStore(workerDatabase.sql, { cipher, waker }) : store;
     const policy = createAddressPolicy({
       allowHttp: config.allowHttp,
       allowNetworks: config.allowNetworks,
+      ...(config.allowedPorts ? { allowedPorts: config.allowedPorts } : {}),
     });
     httpClient = createHttpClient({
       policy,
@@ -292,12 +246,22 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
         version: GATEWAY_VERSION,
         retrySchedule: [...config.retrySchedule],
         adminKeyHashes: config.apiKey === null ? [] : [hashToken(config.apiKey)],
+        maxEndpointsPerTenant: config.maxEndpointsPerTenant,
+        // Bursts of twice the per-second rate.
+        apiRateLimit: {
+          perSecond: config.apiRateLimitPerSecond,
+          burst: Math.max(1, 2 * config.apiRateLimitPerSecond),
+        },
+        portalRateLimit: {
+          perSecond: config.portalRateLimitPerSecond,
+          burst: Math.max(1, 2 * config.portalRateLimitPerSecond),
+        },
       });
     }
 
     if (config.role !== 'api') {
       worker = createWorker({
-        store,
+        store: workerStore,
         httpClient,
         signer: createSigner(),
         logger,
@@ -345,6 +309,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
             server ? closeServer(server, graceMs) : undefined,
             worker?.stop({ graceMs }),
           ]);
+          await workerDatabase?.close();
           await database.close();
           // Attempts abandoned past the grace period may still hold connections: do not wait.
           void httpClient?.close().catch(() => {});
@@ -357,13 +322,25 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
     await worker?.stop({ graceMs: 0 }).catch(() => {});
     if (server) await closeServer(server, 0).catch(() => {});
     void httpClient?.close().catch(() => {});
+    await workerDatabase?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
 }
 
-/** The binary: start, then stop gracefully on the first SIGTERM/SIGINT and at once on a second. */
+/**
+ * The binary: a command (`keys …`, `secrets reencrypt`, `help`), or start, then stop gracefully on
+ * the first SIGTERM/SIGINT and at once on a second.
+ */
 async function runCli(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (isCommand(args)) {
+    process.exitCode = await runCommand(args, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+    return;
+  }
   let gateway: RunningGateway;
   try {
     gateway = await startGateway({ overrideGlobalObjects: true });

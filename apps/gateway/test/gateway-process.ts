@@ -16,7 +16,7 @@ const API_KEY = /\bhl_sk_[A-Za-z0-9_-]{20,}/;
 /** A gateway child process. */
 export interface GatewayProcess {
   readonly child: ChildProcess;
-  /** `http://127.0.0.1:<port>` once it listens. */
+  /** `http://127.0.0.1:<port>` once it listens ('' for a worker-only process). */
   readonly url: string;
   /** The key from the one-time banner, when this start printed one. */
   readonly apiKey: string | undefined;
@@ -98,9 +98,13 @@ export async function spawnGateway(options: SpawnOptions): Promise<GatewayProces
       if (key && !line.startsWith('{')) apiKey ??= key[0];
       if (line.startsWith('{')) {
         try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'listening' && typeof entry.url === 'string') {
-            url = entry.url;
+          const entry = JSON.parse(line) as { msg?: string; url?: string | null; role?: string };
+          // A worker-only process (HOOKLINE_ROLE=worker) is ready with no URL.
+          if (
+            entry.msg === 'listening' &&
+            (typeof entry.url === 'string' || entry.role === 'worker')
+          ) {
+            url = entry.url ?? '';
             onUrl?.();
           }
         } catch {

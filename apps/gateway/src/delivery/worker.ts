@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { HttpClient } from '../net/http-client';
 import type { Signer } from '../signing/signer';
 import {
+  type ClaimCursor,
   type ClaimedDelivery,
   DEFAULT_MAX_PER_ENDPOINT,
   type OutcomeInput,
@@ -155,6 +156,8 @@ export function createWorker(options: WorkerOptions): Worker {
    */
   let backlogPossible = false;
   let lastClaimAt = 0;
+  // Where the next claim continues its round-robin over endpoints with pending work.
+  const cursor: ClaimCursor = { after: '', more: false };
   // This worker's leases per endpoint, and the endpoints that reached the cap in a claim.
   const perEndpoint = new Map<string, number>();
   const capped = new Set<string>();
@@ -216,7 +219,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const limit = Math.min(batchSize, concurrency - inFlight);
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await store.queue.claim({ workerId, limit, leaseMs, maxPerEndpoint });
+        claimed = await store.queue.claim({ workerId, limit, leaseMs, maxPerEndpoint, cursor });
         claimFailures = 0;
       } catch (error) {
         claimFailures++;
@@ -228,7 +231,9 @@ export function createWorker(options: WorkerOptions): Worker {
       for (const delivery of claimed) dispatch(delivery);
       lastClaimed = claimed.length;
       backlogPossible = claimed.length > 0;
-      if (claimed.length === limit) dirty = true;
+      // A full claim, or endpoints left unvisited in this round: claim again at once. (A round
+      // ends at the last endpoint, so endpoints that can give nothing do not make this spin.)
+      if (claimed.length === limit || cursor.more) dirty = true;
     }
     if (lastClaimed === 0) void lookAhead();
     else if (lastClaimed > 0) arm(Date.now() + maxIdleMs);

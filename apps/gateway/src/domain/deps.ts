@@ -16,5 +16,7 @@ export interface DomainDeps {
   version: string;
   /** Base of portal links. */
   publicUrl: string;
+  /** Most endpoints one tenant may have (`HOOKLINE_MAX_ENDPOINTS_PER_TENANT`); default 1000. */
+  maxEndpointsPerTenant?: number;
   now: () => Date;
 }

@@ -58,6 +58,9 @@ export interface RotatedSecret {
   publicKey: string | null;
 }
 
+/** Default of `HOOKLINE_MAX_ENDPOINTS_PER_TENANT`. */
+export const DEFAULT_MAX_ENDPOINTS_PER_TENANT = 1000;
+
 /** Event type and payload of a test event when the caller gives none. */
 export const TEST_EVENT_DEFAULTS = {
   eventType: 'hookline.test',
@@ -84,7 +87,8 @@ export async function createEndpoint(
   await assertUrlAllowed(deps, input.url, 'url');
   const signing = input.signing ?? 'hmac';
   const { secret, publicKey } = secretFor(signing, input.secret);
-  const endpoint = await deps.store.endpoints.create({
+  const max = deps.maxEndpointsPerTenant ?? DEFAULT_MAX_ENDPOINTS_PER_TENANT;
+  const endpoint = await deps.store.endpoints.createWithinLimit(max, {
     tenantId: input.tenantId,
     url: input.url,
     description: input.description ?? '',
@@ -99,6 +103,14 @@ export async function createEndpoint(
     secretHint: secretHint(secret),
     publicKey,
   });
+  if (!endpoint) {
+    const message = `already has ${max} endpoints, the most one tenant may have`;
+    throw new GatewayError(
+      'limit_exceeded',
+      `Invalid request body: tenant_id ${message}; delete one first.`,
+      { details: [{ path: 'tenant_id', message }] },
+    );
+  }
   return { endpoint, secret };
 }
 

@@ -7,6 +7,7 @@ export type GatewayErrorCode =
   | 'idempotency_conflict'
   | 'payload_too_large'
   | 'rate_limited'
+  | 'limit_exceeded'
   | 'endpoint_disabled'
   | 'conflict'
   | 'not_ready'

@@ -10,6 +10,24 @@ export interface PortalLink {
 }
 
 /**
+ * Revokes a portal token at once: every later call with it answers 401. Operator API keys only.
+ * False when the token is unknown, already revoked or expired (nothing left to revoke). API.md
+ * defines no route for this yet; it is the seam for one (and for the CLI).
+ */
+export async function revokePortalToken(
+  deps: Pick<DomainDeps, 'store' | 'now'>,
+  principal: Principal,
+  token: string,
+): Promise<boolean> {
+  if (principal.kind !== 'api_key') {
+    throw new GatewayError('unauthorized', 'Only an operator API key can revoke portal tokens.');
+  }
+  const found = await deps.store.portalTokens.findValidByHash(hashToken(token), deps.now());
+  if (!found) return false;
+  return deps.store.portalTokens.revoke(found.id);
+}
+
+/**
  * Mints a portal token for one tenant (optionally one of its endpoints) and the link that opens
  * the hosted portal with it. The token travels in the URL fragment, which browsers never send
  * to servers or put in Referer headers.

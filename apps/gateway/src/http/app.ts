@@ -10,6 +10,7 @@ import type { Resolver } from '../net/resolve';
 import type { Database } from '../storage/database';
 import type { Store } from '../storage/store';
 import { errorResponse } from './errors';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import type { RouteContext } from './route';
 import { deliveryRoutes } from './routes/deliveries';
 import { endpointRoutes } from './routes/endpoints';
@@ -41,6 +42,12 @@ export interface AppDeps {
   now?: () => Date;
   /** `/metrics` source (a prom-client Registry fits); default: a minimal `hookline_up` text. */
   metrics?: MetricsSource;
+  /** `HOOKLINE_MAX_ENDPOINTS_PER_TENANT`; default 1000. */
+  maxEndpointsPerTenant?: number;
+  /** Request rate per API key (`HOOKLINE_API_RATE_LIMIT_PER_SECOND`), in this process; default none. */
+  apiRateLimit?: RateLimitOptions;
+  /** Request rate per portal token (`HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND`), in this process; default none. */
+  portalRateLimit?: RateLimitOptions;
 }
 
 /** The gateway's HTTP app: every route of API.md, one `onError`, JSON 404s, request ids. */
@@ -55,13 +62,27 @@ export function createApp(deps: AppDeps): Hono {
     version: deps.version,
     publicUrl: deps.publicUrl,
     now,
+    ...(deps.maxEndpointsPerTenant === undefined
+      ? {}
+      : { maxEndpointsPerTenant: deps.maxEndpointsPerTenant }),
   };
   const auth: AuthDeps = {
     store: deps.store,
     adminKeyHashes: new Set((deps.adminKeyHashes ?? []).map((hash) => hash.toLowerCase())),
     now,
   };
-  const ctx: RouteContext = { domain, auth };
+  const ctx: RouteContext = {
+    domain,
+    auth,
+    rateLimiters: {
+      ...(deps.apiRateLimit && deps.apiRateLimit.perSecond > 0
+        ? { api_key: createRateLimiter(deps.apiRateLimit) }
+        : {}),
+      ...(deps.portalRateLimit && deps.portalRateLimit.perSecond > 0
+        ? { portal: createRateLimiter(deps.portalRateLimit) }
+        : {}),
+    },
+  };
 
   const app = new Hono();
   // Echoes a well-formed incoming x-request-id (word characters, "-" and "=", ≤ 255), else a UUID.

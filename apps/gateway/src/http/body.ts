@@ -3,6 +3,9 @@ import { GatewayError } from '../domain/errors';
 /** Largest request body any route but `POST /v1/messages` accepts, in bytes. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** Deepest nesting of objects and arrays a JSON body may have (the body itself is level 1). */
+export const MAX_JSON_DEPTH = 64;
+
 function tooLarge(limit: number): GatewayError {
   return new GatewayError(
     'payload_too_large',
@@ -59,13 +62,46 @@ export function assertJsonContentType(contentType: string | undefined): void {
   );
 }
 
-/** Parses a JSON body; 400 naming the problem when it is not JSON. */
-export function parseJsonBody(text: string): unknown {
+/**
+ * Parses a JSON body; 400 naming the problem when it is not JSON or nests objects and arrays
+ * deeper than `maxDepth`. The depth is checked on the text first, in one pass: deeply nested
+ * input would otherwise reach recursive code (validation, canonical hashing, serialisation)
+ * and exhaust the stack.
+ */
+export function parseJsonBody(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw invalidBody(`nests objects and arrays deeper than ${maxDepth} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch {
     throw invalidBody('is not valid JSON');
   }
+}
+
+/**
+ * The deepest nesting of `{`/`[` outside strings in a JSON text, counting no further than
+ * `limit + 1` (enough to know it is too deep). Brackets of malformed text are counted as they
+ * come; `JSON.parse` judges the rest.
+ */
+export function jsonDepth(text: string, limit: number = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i) - 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function invalidBody(predicate: string): GatewayError {

@@ -14,6 +14,7 @@ export const STATUS_BY_CODE: Record<GatewayErrorCode, ContentfulStatusCode> = {
   endpoint_disabled: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  limit_exceeded: 400,
   not_ready: 503,
   internal_error: 500,
 };

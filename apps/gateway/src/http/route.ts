@@ -10,11 +10,14 @@ import {
   parseJsonBody,
   readBodyText,
 } from './body';
+import type { RateLimiter } from './rate-limit';
 
 /** What every router module gets. */
 export interface RouteContext {
   domain: DomainDeps;
   auth: AuthDeps;
+  /** Request rate per API key and per portal token (429 beyond); absent = unlimited. */
+  rateLimiters?: { api_key?: RateLimiter; portal?: RateLimiter };
 }
 
 type OutputOf<R, K extends 'params' | 'query' | 'headers'> = R extends {
@@ -56,6 +59,25 @@ const NOT_FOUND_BY_PREFIX: [string, string][] = [
   ['/v1/tenants/', 'No such tenant.'],
 ];
 
+/** The bucket of a credential: each API key, the configured admin key, each portal token. */
+function rateKey(principal: Principal): string {
+  return principal.kind === 'portal'
+    ? `portal:${principal.tokenId}`
+    : `api_key:${principal.keyId ?? 'configured'}`;
+}
+
+function assertWithinRate(limiter: RateLimiter, principal: Principal): void {
+  const decision = limiter.take(rateKey(principal));
+  if (decision.allowed) return;
+  throw new GatewayError(
+    'rate_limited',
+    `Too many requests with this ${principal.kind === 'portal' ? 'portal token' : 'API key'}: ` +
+      `at most ${limiter.perSecond} per second ` +
+      `(bursts of ${limiter.burst}). Retry after ${decision.retryAfterSeconds} s.`,
+    { retryAfter: decision.retryAfterSeconds },
+  );
+}
+
 function notFoundFor(route: ApiRoute): GatewayError {
   const message =
     NOT_FOUND_BY_PREFIX.find(([prefix]) => route.path.startsWith(prefix))?.[1] ?? 'Not found.';
@@ -93,7 +115,8 @@ function check<S extends z.ZodType>(
  * on a route whose auth is `api_key` (creating messages, reading messages, minting portal links,
  * changing the event type catalog) is also 401: the credential is not one that route accepts at
  * all, which is what 401 means, and there is no 403 in API.md. Resources outside a portal
- * token's scope are 404 (decided in `domain/`).
+ * token's scope are 404 (decided in `domain/`). Every authenticated request takes a token from
+ * its credential's rate limit bucket first (429 with `Retry-After` when empty).
  */
 export function mountRoute<R extends ApiRoute>(
   router: Hono,
@@ -106,6 +129,8 @@ export function mountRoute<R extends ApiRoute>(
     let principal: Principal = { kind: 'api_key', keyId: null };
     if (route.auth !== 'none') {
       principal = await authenticate(ctx.auth, c.req.header('authorization'));
+      const limiter = ctx.rateLimiters?.[principal.kind];
+      if (limiter) assertWithinRate(limiter, principal);
       if (route.auth === 'api_key' && principal.kind !== 'api_key') {
         throw new GatewayError(
           'unauthorized',

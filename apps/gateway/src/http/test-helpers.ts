@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import { generateApiKey, hashToken } from '../domain/auth';
 import { createLogger } from '../logger';
-import { createHttpClient, type HttpClient } from '../net/http-client';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '../net/http-client';
 import {
   type AddressPolicyOptions,
   createAddressPolicy,
@@ -65,6 +65,13 @@ export interface TestAppOptions {
   database?: Database;
   /** A different store (e.g. one that fails). */
   store?: Store;
+  /** Default: `testResolver`. */
+  resolve?: Resolver;
+  /** The outbound client's dial hook (record, refuse or reroute every connection). */
+  beforeConnect?: HttpClientOptions['beforeConnect'];
+  maxEndpointsPerTenant?: AppDeps['maxEndpointsPerTenant'];
+  apiRateLimit?: AppDeps['apiRateLimit'];
+  portalRateLimit?: AppDeps['portalRateLimit'];
 }
 
 /** Opens a migrated in-memory database; call in `beforeAll`, close in `afterAll`. */
@@ -93,7 +100,13 @@ export async function openTestGateway(): Promise<TestGateway> {
         ...options.policy,
       };
       const policy = createAddressPolicy(policyOptions);
-      const httpClient = createHttpClient({ policy, resolve: testResolver, timeoutMs: 5_000 });
+      const resolve = options.resolve ?? testResolver;
+      const httpClient = createHttpClient({
+        policy,
+        resolve,
+        timeoutMs: 5_000,
+        ...(options.beforeConnect ? { beforeConnect: options.beforeConnect } : {}),
+      });
       clients.push(httpClient);
       const deps: AppDeps = {
         store: options.store ?? store,
@@ -101,13 +114,18 @@ export async function openTestGateway(): Promise<TestGateway> {
         logger,
         httpClient,
         policy,
-        resolve: testResolver,
+        resolve,
         allowHttp: policyOptions.allowHttp,
         publicUrl: 'https://hooks.example.com/',
         version: '0.0.0-test',
         retrySchedule: [30, 300, 1800, 7200],
         adminKeyHashes: [hashToken(apiKey)],
         ...(options.now ? { now: options.now } : {}),
+        ...(options.maxEndpointsPerTenant === undefined
+          ? {}
+          : { maxEndpointsPerTenant: options.maxEndpointsPerTenant }),
+        ...(options.apiRateLimit ? { apiRateLimit: options.apiRateLimit } : {}),
+        ...(options.portalRateLimit ? { portalRateLimit: options.portalRateLimit } : {}),
       };
       return createApp(deps);
     },

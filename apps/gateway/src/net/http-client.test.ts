@@ -268,6 +268,27 @@ describe('sendWebhook pinning and the SSRF guard', () => {
     expect(dialled).toEqual([{ hostname: 'hooks.test', address: '127.0.0.1', port: r.port }]);
   });
 
+  it('dials the address beforeConnect substitutes, reporting the pinned one', async () => {
+    const resolve = fixedResolver('93.184.216.34');
+    const seen: DialTarget[] = [];
+    const client = createHttpClient({
+      policy: strict,
+      resolve,
+      timeoutMs: 1500,
+      beforeConnect: (target) => {
+        seen.push(target);
+        return { address: '127.0.0.1', port: r.port };
+      },
+    });
+    clients.push(client);
+    const before = r.requests.length;
+    const result = await client.send({ url: 'http://public.test:8080/in', headers, body });
+    expect(result).toMatchObject({ outcome: 'success', remoteAddress: '93.184.216.34' });
+    expect(seen).toEqual([{ hostname: 'public.test', address: '93.184.216.34', port: 8080 }]);
+    expect(r.requests.length).toBe(before + 1);
+    expect(r.requests.at(-1)!.headers.host).toBe('public.test:8080');
+  });
+
   it('blocks a loopback literal when no network is allowed, dialling nothing', async () => {
     const { client, dialled } = clientWith(strict);
     const before = r.connections;
@@ -302,12 +323,14 @@ describe('sendWebhook pinning and the SSRF guard', () => {
     expect(r.connections).toBe(before);
   });
 
-  it('blocks localhost through the system resolver, dialling nothing', async () => {
-    const { client, dialled } = clientWith(strict);
+  it('blocks localhost by name, resolving and dialling nothing', async () => {
+    const resolve = fixedResolver('93.184.216.34');
+    const { client, dialled } = clientWith(strict, resolve);
     const before = r.connections;
     const result = await client.send({ url: `http://localhost:${r.port}/`, headers, body });
     expect(result.outcome).toBe('blocked');
-    expect(result.error).toMatch(/localhost resolves to a forbidden address: .*loopback/);
+    expect(result.error).toMatch(/localhost is a loopback name/);
+    expect(resolve.calls).toHaveLength(0);
     expect(dialled).toHaveLength(0);
     expect(r.connections).toBe(before);
   });

@@ -50,6 +50,12 @@ export interface DialTarget {
   port: number;
 }
 
+/** Where `beforeConnect` sends a connection instead (a test seam; see `beforeConnect`). */
+export interface DialOverride {
+  address: string;
+  port: number;
+}
+
 /** Options of the long-lived client (create one per process). */
 export interface HttpClientOptions {
   policy: AddressPolicy;
@@ -67,8 +73,14 @@ export interface HttpClientOptions {
   maxPools?: number;
   /** How long an idle keep-alive connection is kept when the server gives no hint. Default 10 000. */
   keepAliveTimeoutMs?: number;
-  /** Called just before each new connection is dialled; throwing refuses the connection. */
-  beforeConnect?: (target: DialTarget) => void;
+  /**
+   * Called just before each new connection is dialled, with the checked address it is pinned to;
+   * throwing refuses the connection. Returning an address and port dials that instead, keeping
+   * the URL's hostname for TLS and `Host`: a seam for tests, which serve the public-looking
+   * addresses their resolver hands out from a loopback receiver, so that nothing else is dialled.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that only records or refuses returns nothing.
+  beforeConnect?: (target: DialTarget) => DialOverride | undefined | void;
 }
 
 /** The outbound webhook client: SSRF-checked, pinned, pooled, never follows redirects. */
@@ -252,13 +264,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       connections: options.connectionsPerOrigin ?? 32,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
       connect(connectOptions, callback) {
+        let override: DialOverride | undefined;
         try {
-          beforeConnect?.({ hostname, address: pin.address, port });
+          override = beforeConnect?.({ hostname, address: pin.address, port }) || undefined;
         } catch (error) {
           callback(error as Error, null);
           return;
         }
-        connector(connectOptions, callback);
+        connector(
+          override
+            ? { ...connectOptions, hostname: override.address, port: String(override.port) }
+            : connectOptions,
+          callback,
+        );
       },
     });
     pools.set(key, pool);

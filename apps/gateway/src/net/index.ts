@@ -9,6 +9,7 @@ export {
   classifyStatus,
   createHttpClient,
   type DeliveryOutcome,
+  type DialOverride,
   type DialTarget,
   describeNetworkError,
   type HttpClient,

@@ -126,6 +126,28 @@ describe('checkUrl', () => {
     expect(strict.checkUrl(new URL(url)).allowed).toBe(false);
   });
 
+  it.each([
+    'https://localhost/',
+    'https://LOCALHOST./',
+    'https://localhost../',
+    'https://api.localhost/',
+    'https://a.b.localhost./',
+  ])('refuses the loopback name in %s whatever it would resolve to', (url) => {
+    const verdict = strict.checkUrl(new URL(url));
+    expect(verdict.allowed).toBe(false);
+    expect(!verdict.allowed && verdict.reason).toMatch(/is a loopback name/);
+  });
+
+  it('leaves localhost names to the address check when loopback is an allowed network', () => {
+    const dev = createAddressPolicy({ allowHttp: true, allowNetworks: ['127.0.0.0/8'] });
+    expect(dev.checkUrl(new URL('http://localhost:8080/'))).toMatchObject({
+      allowed: true,
+      hostname: 'localhost',
+      literal: null,
+    });
+    expect(strict.checkUrl(new URL('https://notlocalhost.example/')).allowed).toBe(true);
+  });
+
   it('refuses URLs that carry credentials', () => {
     expect(strict.checkUrl(new URL('https://user:pass@hooks.example.com/')).allowed).toBe(false);
   });

@@ -64,6 +64,13 @@ const RANGE_LABELS: Record<string, string> = {
 };
 
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
+const LOOPBACK_V4 = ipaddr.IPv4.parse('127.0.0.1');
+
+/** `localhost`, any name under `.localhost`, with or without trailing dots. */
+function isLocalhostName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}
 const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 
 function parseCidr(text: string): Cidr {
@@ -208,6 +215,13 @@ export function createAddressPolicy(options: AddressPolicyOptions): AddressPolic
         hostname: bare,
         port,
         literal: { address: address.toString(), family },
+      };
+    }
+    // RFC 6761: localhost names are loopback whatever a resolver answers; refuse them by name too.
+    if (isLocalhostName(host) && !isAllowListed(LOOPBACK_V4)) {
+      return {
+        allowed: false,
+        reason: `The URL's host is not allowed: ${host} is a loopback name.`,
       };
     }
     return { allowed: true, hostname: host, port, literal: null };

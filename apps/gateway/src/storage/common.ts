@@ -6,6 +6,8 @@ import type { Page, Scope } from './types';
 export interface StorageContext {
   sql: Sql;
   cipher: SecretCipher;
+  /** Tells workers that deliveries became due; call after the commit (see `createWaker`). */
+  wake: () => void;
 }
 
 /** The NOTIFY channel that wakes workers when deliveries become due. */
@@ -85,4 +87,67 @@ export function truncateUtf8(text: string, maxBytes: number): { text: string; tr
 /** Sends the wake-up for workers (delivered when the surrounding transaction commits). */
 export async function notifyDeliveriesDue(db: Sql): Promise<void> {
   await db.query(sql`select pg_notify(${DELIVERIES_DUE_CHANNEL}, '')`);
+}
+
+/** Wakes workers: those of this process at once, those of other processes by NOTIFY. */
+export interface Waker {
+  /** Deliveries became due (call after the commit that made them so). */
+  wake(): void;
+  /** Calls `onDue` on every wake-up, local or from another process; resolves to unsubscribe. */
+  subscribe(onDue: () => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * The wake-up path of hot writes (new messages). A NOTIFY inside the writing transaction would
+ * make every message commit take PostgreSQL's server-wide NOTIFY lock, serialising commits
+ * across connections (measured: 5,246 → 4,237–4,420 commits/s on 32 connections). Instead the
+ * local workers are called directly and other processes get one NOTIFY per `minGapMs` at most,
+ * sent after the commit. A crash between the commit and the NOTIFY delays other processes'
+ * wake-up to their poll, and loses nothing.
+ */
+export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker {
+  const minGapMs = options.minGapMs ?? 5;
+  const local = new Set<() => void>();
+  let sending = false;
+  let pending = false;
+
+  async function send(): Promise<void> {
+    sending = true;
+    try {
+      while (pending) {
+        pending = false;
+        const started = Date.now();
+        try {
+          await notifyDeliveriesDue(db);
+        } catch {
+          // Best effort: other workers still poll. The database's own failure shows elsewhere.
+        }
+        const rest = minGapMs - (Date.now() - started);
+        if (rest > 0) await new Promise<void>((done) => setTimeout(done, rest).unref());
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  return {
+    wake() {
+      for (const onDue of local) onDue();
+      pending = true;
+      if (!sending) void send();
+    },
+    async subscribe(onDue) {
+      local.add(onDue);
+      try {
+        const unlisten = await db.listen(DELIVERIES_DUE_CHANNEL, () => onDue());
+        return async () => {
+          local.delete(onDue);
+          await unlisten();
+        };
+      } catch (error) {
+        local.delete(onDue);
+        throw error;
+      }
+    },
+  };
 }

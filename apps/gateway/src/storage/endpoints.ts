@@ -103,6 +103,28 @@ export async function createEndpoint(ctx: StorageContext, input: NewEndpoint): P
   return mapEndpoint(row!);
 }
 
+/**
+ * Stores a new endpoint unless its tenant already has `max`; null then. A transaction-scoped
+ * advisory lock on the tenant serialises the count and the insert, so concurrent creates in any
+ * number of processes never exceed `max`.
+ */
+export async function createEndpointWithinLimit(
+  ctx: StorageContext,
+  max: number,
+  input: NewEndpoint,
+): Promise<Endpoint | null> {
+  return ctx.sql.transaction(async (tx) => {
+    await tx.query(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`hookline:endpoints:${input.tenantId}`}::text, 0))`,
+    );
+    const [row] = await tx.query<{ count: number }>(
+      sql`select count(*)::int as count from endpoints where tenant_id = ${input.tenantId}`,
+    );
+    if (Number(row?.count ?? 0) >= max) return null;
+    return createEndpoint({ ...ctx, sql: tx }, input);
+  });
+}
+
 /** One endpoint, or null when it does not exist or lies outside `scope`. */
 export async function getEndpoint(
   ctx: StorageContext,

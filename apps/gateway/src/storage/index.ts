@@ -1,5 +1,5 @@
 export { insecureDevelopmentCipher, type SecretCipher } from './cipher';
-export { DELIVERIES_DUE_CHANNEL, PAGE_LIMITS } from './common';
+export { createWaker, DELIVERIES_DUE_CHANNEL, PAGE_LIMITS, type Waker } from './common';
 export {
   type Database,
   type DatabaseTarget,
@@ -9,6 +9,13 @@ export {
 export { LOCK_FILE, lockDataDir, openEmbedded, openInMemory, PGDATA_DIR } from './embedded';
 export { healthFromSuccessRate } from './endpoints';
 export { DataDirLockedError, StorageError } from './errors';
+export {
+  ENCRYPTION_KEY_FILE,
+  type KeyRingCipher,
+  type KeyRingSource,
+  keyRingCipher,
+  loadKeyRing,
+} from './key-ring';
 export { IDEMPOTENCY_WINDOW_HOURS } from './messages';
 export {
   loadMigrations,
@@ -20,6 +27,7 @@ export {
 } from './migrate';
 export { connectPostgres, type PostgresOptions } from './postgres-driver';
 export { DEFAULT_MAX_PER_ENDPOINT, STORED_BODY_LIMITS } from './queue';
+export { type ReencryptResult, reencryptSecrets } from './secrets';
 export { compile, join, json, type Sql, type SqlClient, SqlFragment, sql, sqlState } from './sql';
 export {
   type AlertChannelStore,
@@ -41,6 +49,7 @@ export type {
   AttemptOutcome,
   AttemptSummary,
   AttemptTrigger,
+  ClaimCursor,
   ClaimedDelivery,
   ClaimOptions,
   CreateMessageResult,

@@ -1,6 +1,5 @@
 import { newId, newIdBlock } from '../domain/ids';
 import {
-  DELIVERIES_DUE_CHANNEL,
   pageLimit,
   type StorageContext,
   scopeConditions,
@@ -88,7 +87,8 @@ class Rollback {
  * With an idempotency key (per tenant, 24 h), a repeat with the same request hash gets the first
  * answer back and stores nothing; another hash is a conflict. Concurrent repeats are serialised
  * by the key's primary key (insert … on conflict), never by check-then-insert. Workers are woken
- * by NOTIFY on commit.
+ * after the commit (`ctx.wake`): in this process at once, elsewhere by a coalesced NOTIFY, so
+ * message commits never queue on PostgreSQL's server-wide NOTIFY lock.
  */
 export async function createMessage(
   ctx: StorageContext,
@@ -105,7 +105,7 @@ export async function createMessage(
   // trip, atomic without an explicit transaction. All parts read the same snapshot, so the
   // counted endpoints are exactly the ones that get a delivery.
   const fanout = (db: Sql) =>
-    db.query<{ created_at: Date; delivery_count: number; due: number; woken: number }>(sql`
+    db.query<{ created_at: Date; delivery_count: number; due: number }>(sql`
       with matching as materialized (
         select e.id, e.tenant_id, e.status
         from endpoints e
@@ -139,15 +139,9 @@ export async function createMessage(
         from matching m
         where exists (select 1 from message)
         returning status
-      ),
-      woken as (
-        -- Delivered on commit, so workers never wake before the rows are visible.
-        select pg_notify(${DELIVERIES_DUE_CHANNEL}, '')
-        where exists (select 1 from inserted where status = 'pending')
       )
       select message.created_at, message.delivery_count,
-        (select count(*)::int from inserted where status = 'pending') as due,
-        (select count(*)::int from woken) as woken
+        (select count(*)::int from inserted where status = 'pending') as due
       from message`);
 
   const accepted = (row: { created_at: Date; delivery_count: number }): MessageAccepted => ({
@@ -160,10 +154,13 @@ export async function createMessage(
 
   if (key === null) {
     const [row] = await fanout(ctx.sql);
-    return row ? { kind: 'created', message: accepted(row) } : { kind: 'endpoint_not_found' };
+    if (!row) return { kind: 'endpoint_not_found' };
+    if (Number(row.due) > 0) ctx.wake();
+    return { kind: 'created', message: accepted(row) };
   }
+  let due = 0;
   try {
-    return await ctx.sql.transaction(async (tx) => {
+    const result = await ctx.sql.transaction(async (tx) => {
       const repeat = await claimIdempotencyKey(tx, input.tenantId, key, input.requestHash!, id);
       if (repeat) return repeat;
       const [row] = await fanout(tx);
@@ -173,8 +170,11 @@ export async function createMessage(
       await tx.query(sql`
         update idempotency_keys set response = ${json(toStored(message))}
         where tenant_id = ${input.tenantId} and key = ${key}`);
+      due = Number(row.due);
       return { kind: 'created', message } as const;
     });
+    if (due > 0) ctx.wake();
+    return result;
   } catch (error) {
     if (error instanceof Rollback) return error.result;
     throw error;

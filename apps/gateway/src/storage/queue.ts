@@ -1,6 +1,5 @@
 import { newId } from '../domain/ids';
 import {
-  DELIVERIES_DUE_CHANNEL,
   type StorageContext,
   scopeConditions,
   toDate,
@@ -10,7 +9,7 @@ import {
   whereAll,
 } from './common';
 import { decryptKeys, type SecretColumns } from './endpoints';
-import { json, type Sql, sql } from './sql';
+import { json, type SqlFragment, sql } from './sql';
 import type {
   AttemptTrigger,
   ClaimedDelivery,
@@ -90,83 +89,42 @@ function mapClaimed(row: ClaimRow, keys: SigningKeys): ClaimedDelivery {
  *
  * Due: `pending`/`failed`, `next_attempt_at <= now`, unleased or with an expired lease (a crashed
  * worker's rows come back), of an `active` endpoint. Rows are locked `for update skip locked`, so
- * concurrent claimers never get the same row. Per-endpoint cap: an endpoint with
- * `maxPerEndpoint` leases alive gets nothing, one with fewer gets only its free slots, so one
- * slow endpoint cannot take every slot. (Concurrent claimers see each other's leases only once
- * committed, so under a race an endpoint may briefly exceed its cap by the racing claims.)
+ * concurrent claimers never get the same row.
+ *
+ * The statement visits endpoints, not the global due order: a loose index scan over
+ * `deliveries_endpoint_due_idx` finds the next endpoints with pending work after
+ * `cursor.after` (one index probe each, whatever their backlogs), and each gets its earliest due
+ * rows up to its free slots. So the cost of a claim follows the endpoints it visits and the rows
+ * it returns, never the size of the backlog, and endpoints are served round-robin: one with a
+ * deep backlog cannot crowd out the others. Limits, checked per endpoint:
+ * - concurrency: at most `maxPerEndpoint` leases alive across all workers (concurrent claimers
+ *   see each other's leases only once committed, so a race may briefly exceed it);
+ * - rate: `rate_limit_per_minute`, by the generic cell rate algorithm over one row per endpoint
+ *   (`endpoint_rate_limits`), taken with `insert … on conflict do update`, which sees the
+ *   latest row version, so concurrent claimers in any number of processes never take the same
+ *   slot, and no 60 s ever hold more than the limit. Over-limit rows stay `pending` and
+ *   untouched: deferred, never failed.
+ *
+ * `cursor` (optional, in/out) carries the round-robin position between claims of one worker.
  */
 export async function claimDueDeliveries(
   ctx: StorageContext,
   options: ClaimOptions,
 ): Promise<ClaimedDelivery[]> {
-  const limit = Math.max(1, Math.floor(options.limit));
-  const cap = Math.max(1, Math.floor(options.maxPerEndpoint ?? DEFAULT_MAX_PER_ENDPOINT));
-  // Look further than `limit` so that rows of endpoints near their cap do not crowd others out.
-  const scan = Math.min(limit * 4 + cap, 10_000);
-  const now = options.now ? sql`${options.now}::timestamptz` : sql`now()`;
-  const rows = await ctx.sql.query<ClaimRow>(sql`
-    with leased as materialized (
-      select endpoint_id, count(*)::int as in_flight
-      from deliveries
-      where locked_until is not null and locked_until > ${now}
-      group by endpoint_id
-    ),
-    due as materialized (
-      -- Claimable rows in due order, of active endpoints only (a paused endpoint's backlog
-      -- must not fill the window), skipping endpoints that get nothing this round.
-      select d.id, d.endpoint_id, d.next_attempt_at
-      from deliveries d
-      join endpoints e on e.id = d.endpoint_id and e.status = 'active'
-      where d.status in ('pending', 'failed')
-        and d.next_attempt_at <= ${now}
-        and (d.locked_until is null or d.locked_until <= ${now})
-        -- At their concurrency cap. Rate limits (rate_limit_per_minute) plug in here: more ids.
-        and d.endpoint_id <> all(array(
-          select endpoint_id from leased where in_flight >= ${cap}::int
-        ))
-      order by d.next_attempt_at
-      limit ${scan}::int
-    ),
-    ranked as materialized (
-      -- Each endpoint gets at most its free slots: cap minus its live leases.
-      select due.id, due.next_attempt_at,
-        row_number() over (partition by due.endpoint_id order by due.next_attempt_at, due.id)
-          as place,
-        ${cap}::int - coalesce(l.in_flight, 0) as free
-      from due
-      left join leased l on l.endpoint_id = due.endpoint_id
-    ),
-    picked as (
-      select d.id
-      from ranked r
-      join deliveries d on d.id = r.id
-      where r.place <= r.free
-        -- Checked again on the locked row version: another claimer may have won it meanwhile.
-        and d.status in ('pending', 'failed')
-        and d.next_attempt_at <= ${now}
-        and (d.locked_until is null or d.locked_until <= ${now})
-      order by r.next_attempt_at
-      limit ${limit}::int
-      for update of d skip locked
-    )
-    update deliveries d set
-      locked_until = ${now} + ${Math.max(1, Math.floor(options.leaseMs))}::int * interval '1 millisecond',
-      locked_by = ${options.workerId},
-      lease_token = gen_random_uuid(),
-      updated_at = now()
-    from messages m, endpoints e
-    -- An array, not a join: one primary-key lookup per id whatever the planner believes about
-    -- row counts (queue tables go from empty to busy faster than statistics follow).
-    where d.id = any(array(select id from picked)) and m.id = d.message_id
-      and e.id = d.endpoint_id
-    returning ${CLAIM_RETURNING}`);
-  rows.sort(
+  const rows = await ctx.sql.query<ClaimRow & ClaimCursorRow>(claimStatement(options));
+  const cursorRow = rows[0];
+  if (options.cursor && cursorRow) {
+    options.cursor.after = cursorRow.cursor_after ?? '';
+    options.cursor.more = cursorRow.cursor_more === true;
+  }
+  const claimed = rows.filter((row) => row.id !== null);
+  claimed.sort(
     (a, b) =>
       toDate(a.next_attempt_at).getTime() - toDate(b.next_attempt_at).getTime() ||
       (a.id < b.id ? -1 : 1),
   );
   const keysByEndpoint = new Map<string, SigningKeys>();
-  return rows.map((row) => {
+  return claimed.map((row) => {
     let keys = keysByEndpoint.get(row.endpoint_id);
     if (!keys) {
       keys = decryptKeys(ctx, row);
@@ -174,6 +132,172 @@ export async function claimDueDeliveries(
     }
     return mapClaimed(row, keys);
   });
+}
+
+type ClaimCursorRow = { cursor_after: string | null; cursor_more: boolean };
+
+/** The claim statement of `claimDueDeliveries` (exported so tests can EXPLAIN it). */
+export function claimStatement(options: ClaimOptions): SqlFragment {
+  const limit = Math.max(1, Math.floor(options.limit));
+  const cap = Math.max(1, Math.floor(options.maxPerEndpoint ?? DEFAULT_MAX_PER_ENDPOINT));
+  // Endpoints visited per claim: room for some to have nothing to give (capped, rate-limited,
+  // only future retries) without under-filling; the rest wait for the next claim's turn.
+  const probes = Math.min(limit * 2 + 8, 1_000);
+  const after = options.cursor?.after ?? '';
+  const now = options.now ? sql`${options.now}::timestamptz` : sql`now()`;
+  return sql`
+    with recursive ahead(endpoint_id, n) as (
+      -- The endpoints with pending work after the cursor, one index probe each.
+      (select d.endpoint_id, 1 from deliveries d
+        where d.status in ('pending', 'failed') and d.endpoint_id > ${after}
+        order by d.endpoint_id limit 1)
+      union all
+      select (select d.endpoint_id from deliveries d
+          where d.status in ('pending', 'failed') and d.endpoint_id > w.endpoint_id
+          order by d.endpoint_id limit 1),
+        w.n + 1
+      from ahead w
+      where w.endpoint_id is not null and w.n < ${probes}::int
+    ),
+    wrapped(endpoint_id, n) as (
+      -- Past the last endpoint: on from the first, up to the cursor, in the same claim.
+      (select d.endpoint_id, ${probes}::int + 1 from deliveries d
+        where d.status in ('pending', 'failed') and ${after} <> ''
+          -- The walk ahead reached the last endpoint (it did not stop at its probe bound).
+          and not exists (select 1 from ahead
+            where n = ${probes}::int and endpoint_id is not null)
+        order by d.endpoint_id limit 1)
+      union all
+      select (select d.endpoint_id from deliveries d
+          where d.status in ('pending', 'failed') and d.endpoint_id > w.endpoint_id
+          order by d.endpoint_id limit 1),
+        w.n + 1
+      from wrapped w
+      where w.endpoint_id is not null and w.endpoint_id <= ${after}
+        and w.n < ${probes * 2}::int
+    ),
+    walk as materialized (
+      select endpoint_id, n from ahead
+      union all
+      select endpoint_id, n from wrapped where endpoint_id is null or endpoint_id <= ${after}
+    ),
+    lap as (
+      -- The round is over when the walk reached the last endpoint and, having started after
+      -- the cursor, came back round to it: neither part stopped at its probe bound.
+      select not exists (select 1 from ahead where n = ${probes}::int and endpoint_id is not null)
+        and not exists (select 1 from wrapped
+          where n = ${probes * 2}::int and endpoint_id is not null and endpoint_id <= ${after})
+        as ended
+    ),
+    candidates as materialized (
+      select w.n, e.id, e.rate_limit_per_minute as rate,
+        ${cap}::int - (select count(*)::int from deliveries l
+          where l.endpoint_id = e.id and l.locked_until is not null
+            and l.locked_until > ${now}) as free
+      from walk w
+      join endpoints e on e.id = w.endpoint_id and e.status = 'active'
+    ),
+    available as materialized (
+      -- How many rows each endpoint can give now (at most its free slots).
+      select c.n, c.id, c.rate,
+        (select count(*)::int from (
+          select 1 from deliveries d
+          where d.endpoint_id = c.id and d.status in ('pending', 'failed')
+            and d.next_attempt_at <= ${now}
+            and (d.locked_until is null or d.locked_until <= ${now})
+          limit c.free) x) as ready
+      from candidates c
+      where c.free > 0
+    ),
+    allotted as materialized (
+      -- In walk order, until \`limit\` rows are allotted.
+      select a.n, a.id, a.rate,
+        greatest(0, least(a.ready, ${limit}::int - coalesce(sum(a.ready) over (
+          order by a.n rows between unbounded preceding and 1 preceding), 0)::int)) as slots
+      from available a
+      where a.ready > 0
+    ),
+    picked as materialized (
+      select p.id, p.next_attempt_at, a.id as endpoint_id, a.rate,
+        row_number() over (partition by a.id order by p.next_attempt_at) as place
+      from allotted a
+      cross join lateral (
+        select d.id, d.next_attempt_at from deliveries d
+        where d.endpoint_id = a.id and d.status in ('pending', 'failed')
+          and d.next_attempt_at <= ${now}
+          and (d.locked_until is null or d.locked_until <= ${now})
+        order by d.next_attempt_at
+        limit a.slots
+        for update of d skip locked
+      ) p
+      where a.slots > 0
+    ),
+    wanted as materialized (
+      -- Sends are spaced period seconds apart, with tolerance seconds of slack for a late claim,
+      -- so that no window of 60 s holds more than rate_limit_per_minute of them:
+      -- n sends within 60 s need (n - 1) * period - tolerance < 60, i.e. n < 1 + rate.
+      select g.endpoint_id, g.n, 60.0 / (g.rate - g.slack) as period,
+        g.slack * 60.0 / (g.rate - g.slack) as tolerance
+      from (
+        select p.endpoint_id, count(*)::int as n, p.rate,
+          -- About a second of slack (a claim that comes late loses nothing), paid for by
+          -- spacing sends for rate - slack a minute: 118 for 120, 5,900 for 6,000.
+          case when p.rate < 5 then 0
+               else least(p.rate * 0.1, greatest(0.5, p.rate / 60.0)) end as slack
+        from picked p
+        where p.rate is not null
+        group by p.endpoint_id, p.rate) g
+    ),
+    limits as (
+      insert into endpoint_rate_limits as b (endpoint_id, tat, granted)
+      select w.endpoint_id,
+        ${now} + least(w.n, floor(w.tolerance / w.period) + 1) * w.period * interval '1 second',
+        least(w.n, floor(w.tolerance / w.period) + 1)::int
+      from wanted w
+      on conflict (endpoint_id) do update set
+        granted = (select greatest(0, least(w.n, floor(extract(epoch from
+            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period) + 1))
+          from wanted w where w.endpoint_id = b.endpoint_id)::int,
+        tat = (select greatest(b.tat, ${now}) + greatest(0, least(w.n, floor(extract(epoch from
+            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period) + 1))
+            * w.period * interval '1 second'
+          from wanted w where w.endpoint_id = b.endpoint_id)
+      returning b.endpoint_id, b.granted
+    ),
+    chosen as materialized (
+      select p.id from picked p
+      left join limits k on k.endpoint_id = p.endpoint_id
+      where p.rate is null or p.place <= coalesce(k.granted, 0)
+    ),
+    claimed as (
+      update deliveries d set
+        locked_until = ${now} + ${Math.max(1, Math.floor(options.leaseMs))}::int * interval '1 millisecond',
+        locked_by = ${options.workerId},
+        lease_token = gen_random_uuid(),
+        updated_at = now()
+      from messages m, endpoints e
+      -- An array, not a join: one primary-key lookup per id whatever the planner believes about
+      -- row counts (queue tables go from empty to busy faster than statistics follow).
+      where d.id = any(array(select id from chosen)) and m.id = d.message_id
+        and e.id = d.endpoint_id
+      returning ${CLAIM_RETURNING}
+    ),
+    walked as (
+      select
+        -- Filled up: continue after the last endpoint served. Else after the last one visited,
+        -- or from the start when the walk reached the end.
+        case
+          when f.filled then (select id from allotted where slots > 0 order by n desc limit 1)
+          when f.ended then ''
+          else (select endpoint_id from walk where endpoint_id is not null order by n desc limit 1)
+        end as cursor_after,
+        f.filled or not f.ended as cursor_more
+      from (select
+          coalesce((select sum(slots) from allotted), 0) >= ${limit}::int as filled,
+          (select ended from lap) as ended) f
+    )
+    select c.*, walked.cursor_after, walked.cursor_more
+    from walked left join claimed c on true`;
 }
 
 type RecordRow = {
@@ -384,13 +508,4 @@ export async function nextDueAt(ctx: StorageContext): Promise<Date | null> {
       limit 1000
     ) d`);
   return toDateOrNull(row?.at);
-}
-
-/**
- * Calls `onDue` whenever deliveries may have become due (new messages, replays, resumes), on
- * either driver; resolves to an unsubscribe function. Notifications carry no data and may
- * coalesce: treat each as "claim now", and keep a slow poll as a safety net.
- */
-export function onDeliveriesDue(db: Sql, onDue: () => void): Promise<() => Promise<void>> {
-  return db.listen(DELIVERIES_DUE_CHANNEL, () => onDue());
 }

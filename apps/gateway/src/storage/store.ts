@@ -1,6 +1,6 @@
 import * as catalog from './catalog';
 import type { SecretCipher } from './cipher';
-import type { StorageContext } from './common';
+import { createWaker, type StorageContext, type Waker } from './common';
 import * as deliveries from './deliveries';
 import * as endpoints from './endpoints';
 import * as messages from './messages';
@@ -47,6 +47,11 @@ import type {
 export interface EndpointStore {
   /** Stores a new endpoint (secret encrypted); the caller already holds the plaintext to show once. */
   create(input: NewEndpoint): Promise<Endpoint>;
+  /**
+   * Like `create`, unless the tenant already has `max` endpoints: then null. Serialised per
+   * tenant, so concurrent creates (from any number of processes) never exceed `max`.
+   */
+  createWithinLimit(max: number, input: NewEndpoint): Promise<Endpoint | null>;
   /** One endpoint, or null when absent or outside `scope`. */
   get(id: string, scope?: Scope): Promise<Endpoint | null>;
   /** Newest first, filtered by tenant/status, cursor-paginated. */
@@ -181,11 +186,13 @@ export interface Store {
 }
 
 /** Binds the repository functions to a database session and a secret cipher. */
-export function createStore(db: Sql, options: { cipher: SecretCipher }): Store {
-  const ctx: StorageContext = { sql: db, cipher: options.cipher };
+export function createStore(db: Sql, options: { cipher: SecretCipher; waker?: Waker }): Store {
+  const waker = options.waker ?? createWaker(db);
+  const ctx: StorageContext = { sql: db, cipher: options.cipher, wake: waker.wake };
   return Object.freeze({
     endpoints: {
       create: (input) => endpoints.createEndpoint(ctx, input),
+      createWithinLimit: (max, input) => endpoints.createEndpointWithinLimit(ctx, max, input),
       get: (id, scope) => endpoints.getEndpoint(ctx, id, scope),
       list: (filter, scope) => endpoints.listEndpoints(ctx, filter, scope),
       update: (id, patch, scope) => endpoints.updateEndpoint(ctx, id, patch, scope),
@@ -215,7 +222,7 @@ export function createStore(db: Sql, options: { cipher: SecretCipher }): Store {
       recordOutcomes: (outcomes) => queue.recordOutcomes(ctx, outcomes),
       createTestDelivery: (input, scope) => queue.createTestDelivery(ctx, input, scope),
       nextDueAt: () => queue.nextDueAt(ctx),
-      onDeliveriesDue: (onDue) => queue.onDeliveriesDue(db, onDue),
+      onDeliveriesDue: (onDue) => waker.subscribe(onDue),
     },
     eventTypes: {
       create: (input) => catalog.createEventType(ctx, input),

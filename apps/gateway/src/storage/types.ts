@@ -270,6 +270,16 @@ export interface ClaimOptions {
   maxPerEndpoint?: number;
   /** The clock (tests); default the database's `now()`. */
   now?: Date;
+  /** Round-robin position over endpoints, kept by one worker between its claims; updated. */
+  cursor?: ClaimCursor;
+}
+
+/** Where the next claim continues its round over the endpoints with pending work. */
+export interface ClaimCursor {
+  /** Endpoint id the next claim starts after ('' = from the first). */
+  after: string;
+  /** Endpoints after `after` were not visited yet: claiming again may find more. */
+  more: boolean;
 }
 
 /** A leased delivery with everything needed to send it. */

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand, USAGE } from './cli';
+import { createStore, insecureDevelopmentCipher, openDatabase, sql } from './storage';
+
+describe('hookline-gateway commands', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  async function run(args: string[], dataDir: string) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCommand(args, {
+      env: { HOOKLINE_DATA_DIR: dataDir },
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  async function dataDir() {
+    const dir = await mkdtemp(join(tmpdir(), 'hookline-cli-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  it('creates a key shown once, lists it by hint only, and revokes it', async () => {
+    const dir = await dataDir();
+    const created = await run(['keys', 'create', '--name', 'ci deploys'], dir);
+    expect(created.code).toBe(0);
+    const key = /hl_sk_[A-Za-z0-9_-]{43}/.exec(created.stdout)?.[0];
+    expect(key).toBeDefined();
+    const id = /Created API key (key_\w+)/.exec(created.stdout)?.[1];
+    expect(id).toBeDefined();
+
+    const listed = await run(['keys', 'list'], dir);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toContain('ci deploys');
+    expect(listed.stdout).toContain(`${key!.slice(0, 10)}…`);
+    expect(listed.stdout).not.toContain(key);
+    expect(listed.stdout).toMatch(/active/);
+
+    // The key is stored only as a hash.
+    const database = await openDatabase({ kind: 'embedded', dataDir: dir });
+    try {
+      const store = createStore(database.sql, { cipher: insecureDevelopmentCipher });
+      const rows = JSON.stringify(await database.sql.query(sql`select * from api_keys`));
+      expect(rows).toContain(id);
+      expect(rows).not.toContain(key!.slice(10));
+      expect((await store.apiKeys.list())[0]?.revokedAt).toBeNull();
+    } finally {
+      await database.close();
+    }
+
+    expect((await run(['keys', 'revoke', id!], dir)).code).toBe(0);
+    expect((await run(['keys', 'list'], dir)).stdout).toMatch(/revoked \d{4}-/);
+    const again = await run(['keys', 'revoke', id!], dir);
+    expect(again).toMatchObject({ code: 1 });
+    expect(again.stderr).toContain(`no active API key has the id ${id}`);
+  });
+
+  it('answers usage errors with exit code 2 and the usage', async () => {
+    const dir = await dataDir();
+    for (const args of [
+      ['keys'],
+      ['keys', 'revoke'],
+      ['keys', 'create', '--name'],
+      ['keys', 'create', 'extra'],
+      ['secrets'],
+      ['nonsense'],
+    ]) {
+      const result = await run(args, dir);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain('Usage: hookline-gateway');
+    }
+    const help = await run(['help'], dir);
+    expect(help).toMatchObject({ code: 0, stdout: USAGE });
+  });
+
+  it('refuses to start without the keys PostgreSQL mode needs, naming the variable', async () => {
+    let stderr = '';
+    const code = await runCommand(['keys', 'list'], {
+      env: { HOOKLINE_DATABASE_URL: 'postgres://127.0.0.1:1/none' },
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('HOOKLINE_ENCRYPTION_KEYS');
+  });
+});

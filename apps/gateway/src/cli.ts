@@ -1,0 +1,179 @@
+/**
+ * The binary's commands besides serving: operator API keys and re-encryption of the secrets at
+ * rest. Each opens the gateway's database from the same configuration as the server (for the
+ * embedded database that needs the data directory, so not while a gateway runs on it).
+ */
+import { type Config, ConfigError, type Env, loadConfig } from './config';
+import { API_KEY_PREFIX, generateApiKey, hashToken } from './domain/auth';
+import {
+  createStore,
+  type Database,
+  DataDirLockedError,
+  keyRingCipher,
+  loadKeyRing,
+  openDatabase,
+  reencryptSecrets,
+} from './storage';
+
+/** Where a command writes. */
+export interface CommandIo {
+  env?: Env;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const USAGE = `Usage: hookline-gateway [command]
+
+With no command, serves the API and delivers webhooks (HOOKLINE_ROLE decides which).
+
+Commands:
+  keys create [--name <name>]   make an operator API key (hl_sk_…); printed once, stored hashed
+  keys list                     list API keys (id, name, hint, created, last used, revoked)
+  keys revoke <id>              revoke an API key; it stops working at once
+  secrets reencrypt             re-encrypt every endpoint secret under the first key of
+                                HOOKLINE_ENCRYPTION_KEYS (then older keys can be removed)
+  help                          show this
+
+Configuration comes from the same HOOKLINE_* variables as the server.
+`;
+
+/** True when the arguments name a command rather than the server. */
+export function isCommand(args: readonly string[]): boolean {
+  return args.length > 0;
+}
+
+class UsageError extends Error {}
+
+/** Runs one command; resolves to the process exit code. Never prints a stored secret. */
+export async function runCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const [group, action, ...rest] = args;
+  if (group === 'help' || group === '--help' || group === '-h') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  try {
+    if (group === 'keys' && action === 'create') {
+      return await withStore(io, async ({ store }) => {
+        const name = option(rest, '--name') ?? '';
+        const key = generateApiKey();
+        const created = await store.apiKeys.create({
+          keyHash: hashToken(key),
+          name,
+          keyHint: key.slice(0, API_KEY_PREFIX.length + 4),
+        });
+        io.stdout(
+          `Created API key ${created.id}${name ? ` (${name})` : ''}. It is shown only this once:\n\n` +
+            `    ${key}\n\nUse it as: Authorization: Bearer ${API_KEY_PREFIX}…\n`,
+        );
+        return 0;
+      });
+    }
+    if (group === 'keys' && action === 'list') {
+      if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+      return await withStore(io, async ({ store }) => {
+        const keys = await store.apiKeys.list();
+        if (keys.length === 0) {
+          io.stdout('No API keys.\n');
+          return 0;
+        }
+        const rows = keys.map((key) => [
+          key.id,
+          key.name || '-',
+          `${key.keyHint}…`,
+          key.createdAt.toISOString(),
+          key.lastUsedAt?.toISOString() ?? 'never',
+          key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active',
+        ]);
+        io.stdout(table([['id', 'name', 'hint', 'created', 'last used', 'status'], ...rows]));
+        return 0;
+      });
+    }
+    if (group === 'keys' && action === 'revoke') {
+      const [id, ...extra] = rest;
+      if (!id) throw new UsageError('keys revoke needs the id of the key (see keys list).');
+      if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+      return await withStore(io, async ({ store }) => {
+        if (await store.apiKeys.revoke(id)) {
+          io.stdout(`Revoked API key ${id}.\n`);
+          return 0;
+        }
+        io.stderr(`hookline-gateway: no active API key has the id ${id}.\n`);
+        return 1;
+      });
+    }
+    if (group === 'secrets' && action === 'reencrypt') {
+      if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+      return await withStore(io, async ({ database, config }) => {
+        const cipher = keyRingCipher(await loadKeyRing(config));
+        const store = { sql: database.sql, cipher, wake: () => {} };
+        const result = await reencryptSecrets(store, cipher);
+        io.stdout(
+          `Re-encrypted ${result.reencrypted} secret(s) of ${result.endpoints} endpoint(s) under key ` +
+            `${cipher.currentKeyId}; ${result.current} already used it.\n`,
+        );
+        return 0;
+      });
+    }
+    throw new UsageError(`Unknown command: ${args.join(' ')}`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`hookline-gateway: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+      io.stderr(`hookline-gateway: ${error.message}\n`);
+      return 1;
+    }
+    io.stderr(
+      `hookline-gateway: the command failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  if (index === -1) {
+    if (args.length > 0) throw new UsageError(`Unexpected argument: ${args[0]}`);
+    return undefined;
+  }
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value.`);
+  const extra = args.filter((_, i) => i !== index && i !== index + 1);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+  return value;
+}
+
+async function withStore<T>(
+  io: CommandIo,
+  fn: (opened: {
+    store: ReturnType<typeof createStore>;
+    database: Database;
+    config: Config;
+  }) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig(io.env);
+  const database = await openDatabase(
+    config.embedded
+      ? { kind: 'embedded', dataDir: config.dataDir }
+      : { kind: 'postgres', url: config.databaseUrl!, poolSize: 2 },
+  );
+  try {
+    const cipher = keyRingCipher(await loadKeyRing(config));
+    return await fn({ store: createStore(database.sql, { cipher }), database, config });
+  } finally {
+    await database.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}

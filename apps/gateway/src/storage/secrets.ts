@@ -1,0 +1,62 @@
+import type { StorageContext } from './common';
+import type { KeyRingCipher } from './key-ring';
+import { sql } from './sql';
+
+/** What `reencryptSecrets` did. */
+export interface ReencryptResult {
+  /** Endpoints looked at. */
+  endpoints: number;
+  /** Secret blobs rewritten under the current key (current and previous secrets count apart). */
+  reencrypted: number;
+  /** Blobs already under the current key. */
+  current: number;
+}
+
+type SecretRow = {
+  id: string;
+  secret_ciphertext: Uint8Array;
+  previous_secret_ciphertext: Uint8Array | null;
+};
+
+/**
+ * Rewrites every endpoint secret (current and previous) that an older key of the ring encrypted
+ * under the ring's current key, in batches of `batchSize` endpoints. Each blob is replaced only
+ * if it is still the one read (a rotation meanwhile wrote a blob under the current key anyway),
+ * so this can run while gateways serve. Afterwards the older keys can leave the ring.
+ */
+export async function reencryptSecrets(
+  ctx: StorageContext,
+  cipher: KeyRingCipher,
+  options: { batchSize?: number } = {},
+): Promise<ReencryptResult> {
+  const batchSize = options.batchSize ?? 200;
+  const result: ReencryptResult = { endpoints: 0, reencrypted: 0, current: 0 };
+  let after = '';
+  for (;;) {
+    const rows = await ctx.sql.query<SecretRow>(sql`
+      select id, secret_ciphertext, previous_secret_ciphertext from endpoints
+      where id > ${after} order by id limit ${batchSize}::int`);
+    if (rows.length === 0) return result;
+    for (const row of rows) {
+      result.endpoints++;
+      for (const column of ['secret_ciphertext', 'previous_secret_ciphertext'] as const) {
+        const blob = row[column];
+        if (blob === null) continue;
+        if (cipher.keyIdOf(blob) === cipher.currentKeyId) {
+          result.current++;
+          continue;
+        }
+        const fresh = cipher.encrypt(cipher.decrypt(blob));
+        const updated = await ctx.sql.query(
+          column === 'secret_ciphertext'
+            ? sql`update endpoints set secret_ciphertext = ${fresh}
+                where id = ${row.id} and secret_ciphertext = ${blob} returning id`
+            : sql`update endpoints set previous_secret_ciphertext = ${fresh}
+                where id = ${row.id} and previous_secret_ciphertext = ${blob} returning id`,
+        );
+        if (updated.length > 0) result.reencrypted++;
+      }
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+}
