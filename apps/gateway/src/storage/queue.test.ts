@@ -628,6 +628,27 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(failed).toEqual([]);
   });
 
+  it('gives a rate-limited backlog only its grant, serves the endpoints behind it, and does not spin', async () => {
+    const limited = await endpointWithMessages(60, { rateLimitPerMinute: 60 });
+    const other = await endpointWithMessages(3);
+    const cursor: ClaimCursor = { after: '', more: false };
+    const options = { workerId: 'w1', limit: 5, leaseMs: 30_000, maxPerEndpoint: 100, cursor };
+    const first = await t.store.queue.claim(options);
+    // 60/min with one period of slack: two now; the other endpoint's three fill the claim.
+    const byEndpoint = (batch: ClaimedDelivery[], id: string) =>
+      batch.filter((c) => c.endpoint.id === id).length;
+    expect(byEndpoint(first, limited.endpoint.id)).toBe(2);
+    expect(byEndpoint(first, other.endpoint.id)).toBe(3);
+    // Nothing more may go now: an empty claim that ends the round (the worker sleeps).
+    cursor.after = '';
+    expect(await t.store.queue.claim(options)).toEqual([]);
+    expect(cursor.more).toBe(false);
+    const [locked] = await t.database.sql.query<{ n: number }>(sql`
+      select count(*)::int as n from deliveries
+      where endpoint_id = ${limited.endpoint.id} and locked_until is not null`);
+    expect(locked?.n).toBe(2);
+  });
+
   it('holds any 60 s to the rate limit whatever the timing of the claims', {
     timeout: 90_000,
   }, async () => {

@@ -190,12 +190,33 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
         as ended
     ),
     candidates as materialized (
-      select w.n, e.id, e.rate_limit_per_minute as rate,
-        ${cap}::int - (select count(*)::int from deliveries l
-          where l.endpoint_id = e.id and l.locked_until is not null
-            and l.locked_until > ${now}) as free
-      from walk w
-      join endpoints e on e.id = w.endpoint_id and e.status = 'active'
+      -- Free slots per endpoint: its concurrency cap minus its live leases, and for a
+      -- rate-limited endpoint no more than its rate allows now (read here without a lock to
+      -- size the claim; taken for real, atomically, in limits below).
+      select c.n, c.id, c.rate, c.period, c.tolerance,
+        least(${cap}::int - (select count(*)::int from deliveries l
+            where l.endpoint_id = c.id and l.locked_until is not null
+              and l.locked_until > ${now}),
+          case when c.rate is null then ${cap}::int
+            else greatest(0, floor(extract(epoch from ${now}
+              + c.tolerance * interval '1 second' - greatest(coalesce(r.tat, ${now}), ${now}))
+              / c.period + 1e-3) + 1)::int end) as free
+      from (
+        select w.n, e.id, e.rate_limit_per_minute as rate,
+          60.0 / (e.rate_limit_per_minute - s.slack) as period,
+          s.slack * 60.0 / (e.rate_limit_per_minute - s.slack) as tolerance
+        from walk w
+        join endpoints e on e.id = w.endpoint_id and e.status = 'active'
+        -- Sends are spaced period seconds apart, with tolerance seconds of slack for a late
+        -- claim, so that no window of 60 s holds more than rate_limit_per_minute of them:
+        -- n sends within 60 s need (n - 1) * period - tolerance < 60, i.e. n < 1 + rate.
+        -- About a second of slack (a claim that comes late loses nothing), paid for by
+        -- spacing sends for rate - slack a minute: 118 for 120, 5,900 for 6,000.
+        cross join lateral (select case when e.rate_limit_per_minute < 5 then 0
+          else least(e.rate_limit_per_minute * 0.1,
+            greatest(0.5, e.rate_limit_per_minute / 60.0)) end as slack) s
+      ) c
+      left join endpoint_rate_limits r on r.endpoint_id = c.id
     ),
     available as materialized (
       -- How many rows each endpoint can give now (at most its free slots).
@@ -210,7 +231,7 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       where c.free > 0
     ),
     allotted as materialized (
-      -- In walk order, until \`limit\` rows are allotted.
+      -- In walk order, until the claim's limit is allotted.
       select a.n, a.id, a.rate,
         greatest(0, least(a.ready, ${limit}::int - coalesce(sum(a.ready) over (
           order by a.n rows between unbounded preceding and 1 preceding), 0)::int)) as slots
@@ -233,33 +254,26 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       where a.slots > 0
     ),
     wanted as materialized (
-      -- Sends are spaced period seconds apart, with tolerance seconds of slack for a late claim,
-      -- so that no window of 60 s holds more than rate_limit_per_minute of them:
-      -- n sends within 60 s need (n - 1) * period - tolerance < 60, i.e. n < 1 + rate.
-      select g.endpoint_id, g.n, 60.0 / (g.rate - g.slack) as period,
-        g.slack * 60.0 / (g.rate - g.slack) as tolerance
-      from (
-        select p.endpoint_id, count(*)::int as n, p.rate,
-          -- About a second of slack (a claim that comes late loses nothing), paid for by
-          -- spacing sends for rate - slack a minute: 118 for 120, 5,900 for 6,000.
-          case when p.rate < 5 then 0
-               else least(p.rate * 0.1, greatest(0.5, p.rate / 60.0)) end as slack
-        from picked p
-        where p.rate is not null
-        group by p.endpoint_id, p.rate) g
+      select p.endpoint_id, count(*)::int as n, c.period, c.tolerance
+      from picked p
+      join candidates c on c.id = p.endpoint_id
+      where p.rate is not null
+      group by p.endpoint_id, c.period, c.tolerance
     ),
     limits as (
       insert into endpoint_rate_limits as b (endpoint_id, tat, granted)
+      -- (+ 1e-3: a whole number of periods, rounded to microseconds, must not fall just short;
+      -- the bound on any 60 s holds for any slack under one period.)
       select w.endpoint_id,
-        ${now} + least(w.n, floor(w.tolerance / w.period) + 1) * w.period * interval '1 second',
-        least(w.n, floor(w.tolerance / w.period) + 1)::int
+        ${now} + least(w.n, floor(w.tolerance / w.period + 1e-3) + 1) * w.period * interval '1 second',
+        least(w.n, floor(w.tolerance / w.period + 1e-3) + 1)::int
       from wanted w
       on conflict (endpoint_id) do update set
         granted = (select greatest(0, least(w.n, floor(extract(epoch from
-            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period) + 1))
+            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period + 1e-3) + 1))
           from wanted w where w.endpoint_id = b.endpoint_id)::int,
         tat = (select greatest(b.tat, ${now}) + greatest(0, least(w.n, floor(extract(epoch from
-            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period) + 1))
+            ${now} + w.tolerance * interval '1 second' - greatest(b.tat, ${now})) / w.period + 1e-3) + 1))
             * w.period * interval '1 second'
           from wanted w where w.endpoint_id = b.endpoint_id)
       returning b.endpoint_id, b.granted
@@ -293,7 +307,8 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
         end as cursor_after,
         f.filled or not f.ended as cursor_more
       from (select
-          coalesce((select sum(slots) from allotted), 0) >= ${limit}::int as filled,
+          -- What was claimed, not what was allotted: a rate grant may give less.
+          (select count(*) from claimed) >= ${limit}::int as filled,
           (select ended from lap) as ended) f
     )
     select c.*, walked.cursor_after, walked.cursor_more
