@@ -451,6 +451,10 @@ async function startGateway({ env, dir }) {
       'apps/gateway/dist/main.js is missing: build first (pnpm --filter @hookline/gateway build), or run pnpm bench:gateway.',
     );
   }
+  // HOOKLINE_BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
+  if (process.env.HOOKLINE_BENCH_CPU_PROF) {
+    args = ['--cpu-prof', `--cpu-prof-dir=${process.env.HOOKLINE_BENCH_CPU_PROF}`, ...args];
+  }
   const logPath = join(dir, 'gateway.log');
   const out = openSync(logPath, 'a');
   // Its own process group, so that stopping it takes anything it started along.

@@ -226,6 +226,9 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
           where d.endpoint_id = c.id and d.status in ('pending', 'failed')
             and d.next_attempt_at <= ${now}
             and (d.locked_until is null or d.locked_until <= ${now})
+          -- The order makes the plan walk deliveries_endpoint_due_idx and stop early; without
+          -- it a generic plan may scan the table for the first few matches.
+          order by d.next_attempt_at
           limit c.free) x) as ready
       from candidates c
       where c.free > 0
@@ -336,6 +339,25 @@ export async function recordOutcomes(
   outcomes: readonly OutcomeInput[],
 ): Promise<RecordedOutcome[]> {
   if (outcomes.length === 0) return [];
+  const rows = await ctx.sql.query<RecordRow>(recordStatement(outcomes));
+  const byDelivery = new Map(rows.map((row) => [row.delivery_id, row]));
+  return outcomes.map((o) => {
+    const row = byDelivery.get(o.deliveryId);
+    const recorded = row?.attempt_id != null;
+    return {
+      deliveryId: o.deliveryId,
+      recorded,
+      attemptId: recorded ? row!.attempt_id : null,
+      attemptNumber: recorded ? Number(row!.attempt_number) : null,
+      endpointId: recorded ? row!.endpoint_id : null,
+      endpointFailingSince: recorded ? toDateOrNull(row!.failing_since) : null,
+      endpointRecovered: recorded ? row!.recovered === true : false,
+    };
+  });
+}
+
+/** The statement of `recordOutcomes` (exported so tests can EXPLAIN it). */
+export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment {
   const input = outcomes.map((o) => {
     const a = o.attempt;
     const request = truncateUtf8(a.requestBody, STORED_BODY_LIMITS.requestBytes);
@@ -364,7 +386,7 @@ export async function recordOutcomes(
     };
   });
   const ids = outcomes.map((o) => o.deliveryId);
-  const rows = await ctx.sql.query<RecordRow>(sql`
+  return sql`
     with input as materialized (
       select * from jsonb_to_recordset(${json(input)}) as x(
         delivery_id text, lease_token uuid, status text, next_attempt_at timestamptz,
@@ -438,21 +460,7 @@ export async function recordOutcomes(
     left join inserted ins on ins.delivery_id = i.delivery_id
     left join endpoints e on e.id = u.endpoint_id
     left join before b on b.id = u.endpoint_id
-    left join moved mv on mv.id = u.endpoint_id`);
-  const byDelivery = new Map(rows.map((row) => [row.delivery_id, row]));
-  return outcomes.map((o) => {
-    const row = byDelivery.get(o.deliveryId);
-    const recorded = row?.attempt_id != null;
-    return {
-      deliveryId: o.deliveryId,
-      recorded,
-      attemptId: recorded ? row!.attempt_id : null,
-      attemptNumber: recorded ? Number(row!.attempt_number) : null,
-      endpointId: recorded ? row!.endpoint_id : null,
-      endpointFailingSince: recorded ? toDateOrNull(row!.failing_since) : null,
-      endpointRecovered: recorded ? row!.recovered === true : false,
-    };
-  });
+    left join moved mv on mv.id = u.endpoint_id`;
 }
 
 /** Records one attempt; see `recordOutcomes`. */
@@ -513,14 +521,17 @@ export async function createTestDelivery(
  */
 export async function nextDueAt(ctx: StorageContext): Promise<Date | null> {
   const [row] = await ctx.sql.query<{ at: Date | null }>(sql`
-    select min(greatest(d.next_attempt_at, d.locked_until)) as at
-    from (
-      select d.next_attempt_at, d.locked_until
+    with due as materialized (
+      -- The first rows in due order (deliveries_due_idx), then their endpoints: a hint for when
+      -- to wake, so the first rows suffice (the poll interval is the safety net). Materialized:
+      -- joined first, the planner would read every pending row of the endpoints and sort them.
+      select d.endpoint_id, d.next_attempt_at, d.locked_until
       from deliveries d
-      join endpoints e on e.id = d.endpoint_id and e.status = 'active'
       where d.status in ('pending', 'failed') and d.next_attempt_at is not null
       order by d.next_attempt_at
-      limit 1000
-    ) d`);
+      limit 100
+    )
+    select min(greatest(due.next_attempt_at, due.locked_until)) as at
+    from due join endpoints e on e.id = due.endpoint_id and e.status = 'active'`);
   return toDateOrNull(row?.at);
 }
