@@ -55,5 +55,9 @@ export async function createPortalLink(
     expiresAt,
   });
   const base = deps.publicUrl.replace(/\/+$/, '');
-  return { url: `${base}/portal#token=${token}`, token, expiresAt };
+  // The fragment also names the tenant (and endpoint): the page needs the tenant id to create
+  // endpoints for a tenant that has none yet, and a fragment never reaches a server.
+  const fragment = new URLSearchParams({ token, tenant_id: input.tenantId });
+  if (input.endpointId !== undefined) fragment.set('endpoint_id', input.endpointId);
+  return { url: `${base}/portal#${fragment}`, token, expiresAt };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { HttpClient } from '../net/http-client';
 import type { AddressPolicy } from '../net/policy';
 import type { Resolver } from '../net/resolve';
+import { apiCors, hostedPortalRoutes } from '../portal';
 import type { Database } from '../storage/database';
 import type { Store } from '../storage/store';
 import { errorResponse } from './errors';
@@ -104,12 +105,15 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
+  // Browsers on the operator's own origin may call the API (portal components embedded there).
+  app.use('/v1/*', apiCors());
   app.route('/', endpointRoutes(ctx));
   app.route('/', messageRoutes(ctx));
   app.route('/', deliveryRoutes(ctx));
   app.route('/', eventTypeRoutes(ctx));
   app.route('/', tenantRoutes(ctx));
   app.route('/', portalRoutes(ctx));
+  app.route('/', hostedPortalRoutes());
   app.route(
     '/',
     operationRoutes(ctx, {

@@ -331,7 +331,9 @@ describe('POST /v1/portal/links', () => {
     const before = Date.now();
     const link = await mint({ tenant_id: 'tenant-p' });
     expect(link.token).toMatch(/^hl_pt_[A-Za-z0-9_-]{43}$/);
-    expect(link.url).toBe(`https://hooks.example.com/portal#token=${link.token}`);
+    expect(link.url).toBe(
+      `https://hooks.example.com/portal#token=${link.token}&tenant_id=tenant-p`,
+    );
     const expires = Date.parse(link.expires_at);
     expect(expires).toBeGreaterThanOrEqual(before + 3_600_000 - 1000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 3_600_000 + 1000);
