@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommand, USAGE } from './cli';
+import { generatePortalToken, hashToken } from './domain/auth';
 import { createStore, insecureDevelopmentCipher, openDatabase, sql } from './storage';
 
 describe('hookline-gateway commands', () => {
@@ -66,6 +67,51 @@ describe('hookline-gateway commands', () => {
     const again = await run(['keys', 'revoke', id!], dir);
     expect(again).toMatchObject({ code: 1 });
     expect(again.stderr).toContain(`no active API key has the id ${id}`);
+  });
+
+  it('revokes a portal token, or every live token of a tenant, with immediate effect', async () => {
+    const dir = await dataDir();
+    const mint = async (tenantId: string) => {
+      const database = await openDatabase({ kind: 'embedded', dataDir: dir });
+      try {
+        const store = createStore(database.sql, { cipher: insecureDevelopmentCipher });
+        const token = generatePortalToken();
+        await store.portalTokens.create({
+          tokenHash: hashToken(token),
+          tenantId,
+          endpointId: null,
+          expiresAt: new Date(Date.now() + 3_600_000),
+        });
+        return token;
+      } finally {
+        await database.close();
+      }
+    };
+    const live = async (token: string) => {
+      const database = await openDatabase({ kind: 'embedded', dataDir: dir });
+      try {
+        const store = createStore(database.sql, { cipher: insecureDevelopmentCipher });
+        return (await store.portalTokens.findValidByHash(hashToken(token))) !== null;
+      } finally {
+        await database.close();
+      }
+    };
+    const one = await mint('acme');
+    const [two, three] = [await mint('globex'), await mint('globex')];
+    const other = await mint('initech');
+
+    const revoked = await run(['portal', 'revoke', one], dir);
+    expect(revoked).toMatchObject({ code: 0, stdout: 'Revoked the portal token.\n' });
+    expect(await live(one)).toBe(false);
+    const again = await run(['portal', 'revoke', one], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).not.toContain(one);
+
+    expect((await run(['portal', 'revoke', '--tenant', 'globex'], dir)).stdout).toBe(
+      'Revoked 2 portal token(s) of tenant globex.\n',
+    );
+    expect([await live(two), await live(three), await live(other)]).toEqual([false, false, true]);
+    expect((await run(['portal', 'revoke', 'not-a-token'], dir)).code).toBe(2);
   });
 
   it('answers usage errors with exit code 2 and the usage', async () => {

@@ -4,7 +4,8 @@
  * embedded database that needs the data directory, so not while a gateway runs on it).
  */
 import { type Config, ConfigError, type Env, loadConfig } from './config';
-import { API_KEY_PREFIX, generateApiKey, hashToken } from './domain/auth';
+import { API_KEY_PREFIX, generateApiKey, hashToken, PORTAL_TOKEN_PREFIX } from './domain/auth';
+import { revokePortalToken } from './domain/portal';
 import {
   createStore,
   type Database,
@@ -30,6 +31,8 @@ Commands:
   keys create [--name <name>]   make an operator API key (hl_sk_…); printed once, stored hashed
   keys list                     list API keys (id, name, hint, created, last used, revoked)
   keys revoke <id>              revoke an API key; it stops working at once
+  portal revoke <hl_pt_…>       revoke one portal token (its links stop working at once)
+  portal revoke --tenant <id>   revoke every live portal token of a tenant
   secrets reencrypt             re-encrypt every endpoint secret under the first key of
                                 HOOKLINE_ENCRYPTION_KEYS (then older keys can be removed)
   help                          show this
@@ -98,6 +101,37 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
           return 0;
         }
         io.stderr(`hookline-gateway: no active API key has the id ${id}.\n`);
+        return 1;
+      });
+    }
+    if (group === 'portal' && action === 'revoke') {
+      const tenantId = rest[0] === '--tenant' ? option(rest, '--tenant') : undefined;
+      const [token, ...extra] = tenantId === undefined ? rest : [];
+      if (tenantId === undefined && !token?.startsWith(PORTAL_TOKEN_PREFIX)) {
+        throw new UsageError(
+          `portal revoke needs a portal token (${PORTAL_TOKEN_PREFIX}…) or --tenant <id>.`,
+        );
+      }
+      if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+      return await withStore(io, async ({ store }) => {
+        if (tenantId !== undefined) {
+          const count = await store.portalTokens.revokeTenant(tenantId);
+          io.stdout(`Revoked ${count} portal token(s) of tenant ${tenantId}.\n`);
+          return 0;
+        }
+        const revoked = await revokePortalToken(
+          { store, now: () => new Date() },
+          { kind: 'api_key', keyId: null },
+          token!,
+        );
+        if (revoked) {
+          io.stdout('Revoked the portal token.\n');
+          return 0;
+        }
+        // The token is not echoed: terminal logs are not a place for it.
+        io.stderr(
+          'hookline-gateway: no live portal token matches (unknown, expired or revoked).\n',
+        );
         return 1;
       });
     }

@@ -294,6 +294,18 @@ export async function findValidPortalToken(
   return row ? mapPortalToken(row) : null;
 }
 
+/** Revokes every live token of a tenant (e.g. when it leaves); how many were revoked. */
+export async function revokeTenantPortalTokens(
+  ctx: StorageContext,
+  tenantId: string,
+): Promise<number> {
+  const rows = await ctx.sql.query(sql`
+    update portal_tokens set revoked_at = now()
+    where tenant_id = ${tenantId} and revoked_at is null and expires_at > now()
+    returning id`);
+  return rows.length;
+}
+
 /** Revokes a token by id; false when it does not exist or was already revoked. */
 export async function revokePortalToken(ctx: StorageContext, id: string): Promise<boolean> {
   const rows = await ctx.sql.query(sql`

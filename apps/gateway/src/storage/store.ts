@@ -171,6 +171,8 @@ export interface PortalTokenStore {
   findValidByHash(tokenHash: string, now?: Date): Promise<PortalToken | null>;
   /** Revokes a token; false when absent or already revoked. */
   revoke(id: string): Promise<boolean>;
+  /** Revokes every live token of a tenant; how many. */
+  revokeTenant(tenantId: string): Promise<number>;
 }
 
 /** Everything the domain, HTTP layer and worker need from the database, on either driver. */
@@ -246,6 +248,7 @@ export function createStore(db: Sql, options: { cipher: SecretCipher; waker?: Wa
       create: (input) => catalog.createPortalToken(ctx, input),
       findValidByHash: (hash, now) => catalog.findValidPortalToken(ctx, hash, now),
       revoke: (id) => catalog.revokePortalToken(ctx, id),
+      revokeTenant: (tenantId) => catalog.revokeTenantPortalTokens(ctx, tenantId),
     },
   } satisfies Store);
 }
