@@ -38,6 +38,16 @@ interface Report {
     acceptLatencyMs: Latency;
     missing: number;
   };
+  sustained: {
+    accepted: number;
+    errors: number;
+    offeredDeliveriesPerSec: number;
+    deliveriesPerSec: number;
+    backlogAtSendEnd: number;
+    acceptToReceiptMs: Latency;
+    expectedDeliveries: number;
+    missingDeliveries: number;
+  };
   throughput: {
     accepted: number;
     errors: number;
@@ -95,6 +105,16 @@ describe(`bench/gateway/run.mjs (${withPostgres ? 'PostgreSQL' : 'embedded PGlit
     expect(Number.isFinite(f.acceptToReceiptMs.p50)).toBe(true);
   });
 
+  it('measures deliveries/s at a sustained offered load', () => {
+    const s = report.sustained;
+    expect(s.errors).toBe(0);
+    expect(s.accepted).toBeGreaterThan(0);
+    expect(s.offeredDeliveriesPerSec).toBe(1040);
+    expect(s.deliveriesPerSec).toBeGreaterThan(0);
+    expect(s.expectedDeliveries).toBe(s.accepted * 4);
+    expect(s.acceptToReceiptMs.count).toBeGreaterThan(0);
+  });
+
   it('measures accepted messages/s and deliveries/s under full load', () => {
     const t = report.throughput;
     expect(t.errors).toBe(0);
@@ -105,6 +125,7 @@ describe(`bench/gateway/run.mjs (${withPostgres ? 'PostgreSQL' : 'embedded PGlit
 
   it('receives every accepted message at least once, on every endpoint', () => {
     expect(report.fixedLoad.missing).toBe(0);
+    expect(report.sustained.missingDeliveries).toBe(0);
     expect(report.throughput.missingDeliveries).toBe(0);
     expect(report.throughput.drained).toBe(true);
     expect(report.throughput.receivedDeliveries).toBe(report.throughput.expectedDeliveries);
