@@ -3,13 +3,14 @@
  * rest. Each opens the gateway's database from the same configuration as the server (for the
  * embedded database that needs the data directory, so not while a gateway runs on it).
  */
-import { type Config, ConfigError, type Env, loadConfig } from './config';
+import { ConfigError, type Env, loadConfig } from './config';
 import { API_KEY_PREFIX, generateApiKey, hashToken, PORTAL_TOKEN_PREFIX } from './domain/auth';
 import { revokePortalToken } from './domain/portal';
 import {
   createStore,
   type Database,
   DataDirLockedError,
+  type KeyRingCipher,
   keyRingCipher,
   loadKeyRing,
   openDatabase,
@@ -137,10 +138,12 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
     }
     if (group === 'secrets' && action === 'reencrypt') {
       if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
-      return await withStore(io, async ({ database, config }) => {
-        const cipher = keyRingCipher(await loadKeyRing(config));
-        const store = { sql: database.sql, cipher, wake: () => {} };
-        const result = await reencryptSecrets(store, cipher);
+      return await withStore(io, async ({ database, cipher }) => {
+        // Re-encryption makes nothing due: no worker to wake.
+        const result = await reencryptSecrets(
+          { sql: database.sql, cipher, wake: () => {} },
+          cipher,
+        );
         io.stdout(
           `Re-encrypted ${result.reencrypted} secret(s) of ${result.endpoints} endpoint(s) under key ` +
             `${cipher.currentKeyId}; ${result.current} already used it.\n`,
@@ -183,7 +186,7 @@ async function withStore<T>(
   fn: (opened: {
     store: ReturnType<typeof createStore>;
     database: Database;
-    config: Config;
+    cipher: KeyRingCipher;
   }) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(io.env);
@@ -194,7 +197,7 @@ async function withStore<T>(
   );
   try {
     const cipher = keyRingCipher(await loadKeyRing(config));
-    return await fn({ store: createStore(database.sql, { cipher }), database, config });
+    return await fn({ store: createStore(database.sql, { cipher }), database, cipher });
   } finally {
     await database.close();
   }

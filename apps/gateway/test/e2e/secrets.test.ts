@@ -83,7 +83,7 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
   async function openDatabaseDirectly(): Promise<SqlClient> {
     return driver === 'postgres'
       ? connectPostgres(storage!.env.HOOKLINE_DATABASE_URL!, { max: 1 })
-      : openEmbedded(join(storage!.dataDir));
+      : openEmbedded(storage!.dataDir);
   }
 
   async function start(env: Record<string, string>): Promise<GatewayProcess> {
