@@ -6,7 +6,7 @@
  */
 
 /** Every id prefix the gateway mints. */
-export type IdPrefix = 'ep' | 'msg' | 'dlv' | 'att' | 'key' | 'pt';
+export type IdPrefix = 'ep' | 'msg' | 'dlv' | 'att' | 'key' | 'pt' | 'evt' | 'ntf';
 
 /** Crockford base32, lowercase: no i, l, o, u; sorts the same as the numbers it encodes. */
 export const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

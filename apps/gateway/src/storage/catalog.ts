@@ -134,47 +134,66 @@ export async function archiveEventType(ctx: StorageContext, name: string): Promi
 // ---------------------------------------------------------------------------------------------
 // Tenant alert channels
 
+type AlertChannelRow = {
+  emails: string[];
+  slack_webhook_url: string | null;
+  slack_webhook_url_ciphertext: Uint8Array | null;
+  updated_at: Date;
+};
+
+/**
+ * The Slack URL of a row: the ciphertext since schema 5, else a plain value stored before it
+ * (until `secrets reencrypt` or the next PUT encrypts it).
+ */
+function slackUrlOf(ctx: StorageContext, row: AlertChannelRow | undefined): string | null {
+  if (!row) return null;
+  if (row.slack_webhook_url_ciphertext != null) {
+    return ctx.cipher.decrypt(row.slack_webhook_url_ciphertext);
+  }
+  return row.slack_webhook_url;
+}
+
 /** A tenant's alert channels (empty when never set). */
 export async function getAlertChannels(
   ctx: StorageContext,
   tenantId: string,
 ): Promise<AlertChannels> {
-  const [row] = await ctx.sql.query<{
-    emails: string[];
-    slack_webhook_url: string | null;
-    updated_at: Date;
-  }>(sql`
-    select emails, slack_webhook_url, updated_at from tenant_alert_channels
+  const [row] = await ctx.sql.query<AlertChannelRow>(sql`
+    select emails, slack_webhook_url, slack_webhook_url_ciphertext, updated_at
+    from tenant_alert_channels
     where tenant_id = ${tenantId}`);
   return {
     tenantId,
     emails: row?.emails ?? [],
-    slackWebhookUrl: row?.slack_webhook_url ?? null,
+    slackWebhookUrl: slackUrlOf(ctx, row),
     updatedAt: row ? toDate(row.updated_at) : null,
   };
 }
 
-/** Replaces a tenant's alert channels (PUT semantics: absent = cleared). */
+/**
+ * Replaces a tenant's alert channels (PUT semantics: absent = cleared). The Slack URL is a bearer
+ * credential: stored encrypted, like endpoint secrets.
+ */
 export async function putAlertChannels(
   ctx: StorageContext,
   tenantId: string,
   channels: { emails?: string[]; slackWebhookUrl?: string | null },
 ): Promise<AlertChannels> {
-  const [row] = await ctx.sql.query<{
-    emails: string[];
-    slack_webhook_url: string | null;
-    updated_at: Date;
-  }>(sql`
-    insert into tenant_alert_channels (tenant_id, emails, slack_webhook_url, updated_at)
-    values (${tenantId}, ${channels.emails ?? []}::text[], ${channels.slackWebhookUrl ?? null}::text,
-      now())
+  const slackUrl = channels.slackWebhookUrl ?? null;
+  const ciphertext = slackUrl === null ? null : ctx.cipher.encrypt(slackUrl);
+  const [row] = await ctx.sql.query<AlertChannelRow>(sql`
+    insert into tenant_alert_channels (tenant_id, emails, slack_webhook_url,
+      slack_webhook_url_ciphertext, updated_at)
+    values (${tenantId}, ${channels.emails ?? []}::text[], null, ${ciphertext}::bytea, now())
     on conflict (tenant_id) do update set emails = excluded.emails,
-      slack_webhook_url = excluded.slack_webhook_url, updated_at = excluded.updated_at
-    returning emails, slack_webhook_url, updated_at`);
+      slack_webhook_url = null,
+      slack_webhook_url_ciphertext = excluded.slack_webhook_url_ciphertext,
+      updated_at = excluded.updated_at
+    returning emails, slack_webhook_url, slack_webhook_url_ciphertext, updated_at`);
   return {
     tenantId,
     emails: row!.emails,
-    slackWebhookUrl: row!.slack_webhook_url,
+    slackWebhookUrl: slackUrl,
     updatedAt: toDate(row!.updated_at),
   };
 }

@@ -1,4 +1,5 @@
 import type { SecretCipher } from './cipher';
+import type { MessageWriter } from './messages';
 import { empty, join, type Sql, type SqlFragment, sql } from './sql';
 import type { Page, Scope } from './types';
 
@@ -8,6 +9,8 @@ export interface StorageContext {
   cipher: SecretCipher;
   /** Tells workers that deliveries became due; call after the commit (see `createWaker`). */
   wake: () => void;
+  /** Group commit for messages without an idempotency key; absent = one statement each. */
+  messageWriter?: MessageWriter;
 }
 
 /** The NOTIFY channel that wakes workers when deliveries become due. */

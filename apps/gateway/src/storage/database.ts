@@ -1,7 +1,7 @@
 import { openEmbedded, openInMemory } from './embedded';
 import { type MigrationResult, type MigrationStatus, migrate, migrationStatus } from './migrate';
 import { connectPostgres } from './postgres-driver';
-import { type SqlClient, sql } from './sql';
+import { type PoolStats, type SqlClient, sql } from './sql';
 
 /** Where the database lives. */
 export type DatabaseTarget =
@@ -24,6 +24,8 @@ export interface Database {
   ping(): Promise<boolean>;
   /** Closes connections (and releases the data-directory lock when embedded). */
   close(): Promise<void>;
+  /** How busy the connections are right now (`/metrics`). */
+  poolStats(): PoolStats;
 }
 
 /** Wraps an open client with the migration and health helpers. */
@@ -46,6 +48,8 @@ export function databaseFrom(client: SqlClient): Database {
       closed ??= client.close();
       return closed;
     },
+    // A client that cannot tell (a test double) reports an idle pool of one.
+    poolStats: () => client.poolStats?.() ?? { size: 1, inUse: 0, waiting: 0 },
   };
 }
 

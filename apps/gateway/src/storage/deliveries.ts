@@ -15,6 +15,7 @@ import type {
   AttemptSummary,
   Delivery,
   DeliveryFilter,
+  DeliveryStatus,
   DeliveryWithAttempts,
   Page,
   ReplayResult,
@@ -159,6 +160,24 @@ export async function getDeliveryWithAttempts(
   return { ...delivery, attempts: attempts.map(mapAttempt) };
 }
 
+/**
+ * A status filter with the status in the statement's text: the gateway's PostgreSQL connections
+ * use generic plans (`postgres-driver.ts`), and a generic plan can use a partial index such as
+ * `deliveries_dead_idx` only when the value its predicate names is a literal.
+ */
+const STATUS_FILTERS: Record<DeliveryStatus, SqlFragment> = {
+  pending: sql`d.status = 'pending'`,
+  succeeded: sql`d.status = 'succeeded'`,
+  failed: sql`d.status = 'failed'`,
+  dead: sql`d.status = 'dead'`,
+  held: sql`d.status = 'held'`,
+  cancelled: sql`d.status = 'cancelled'`,
+};
+
+function statusIs(status: DeliveryStatus): SqlFragment {
+  return Object.hasOwn(STATUS_FILTERS, status) ? STATUS_FILTERS[status] : sql`d.status = ${status}`;
+}
+
 /** Deliveries newest first, filtered by endpoint, tenant, message, status and event type. */
 export async function listDeliveries(
   ctx: StorageContext,
@@ -172,7 +191,7 @@ export async function listDeliveries(
       filter.endpointId !== undefined && sql`d.endpoint_id = ${filter.endpointId}`,
       filter.tenantId !== undefined && sql`d.tenant_id = ${filter.tenantId}`,
       filter.messageId !== undefined && sql`d.message_id = ${filter.messageId}`,
-      filter.status !== undefined && sql`d.status = ${filter.status}`,
+      filter.status !== undefined && statusIs(filter.status),
       filter.eventType !== undefined && sql`d.event_type = ${filter.eventType}`,
       filter.cursor && sql`d.id < ${filter.cursor}`,
       ...scoped(scope),

@@ -10,6 +10,14 @@ import {
   toPage,
   whereAll,
 } from './common';
+import {
+  dayStart,
+  histogramPercentile,
+  latencyBucketSql,
+  rawHorizon,
+  sumRollups,
+  utcDay,
+} from './retention';
 import { join, json, type SqlFragment, sql } from './sql';
 import type {
   DisabledReason,
@@ -321,6 +329,11 @@ export function healthFromSuccessRate(successRate: number | null): Health {
  * Counts of the endpoint's deliveries created in the window by status (tests excluded), the
  * success rate succeeded / (succeeded + failed + dead), and attempt latency p50/p95. Null when
  * the endpoint is not found in scope.
+ *
+ * Within the raw horizon (storage/retention.ts) every figure comes from the raw rows, latency
+ * percentiles exact. A window reaching past it adds the daily rollups of the whole UTC days from
+ * the one holding the window's start up to the horizon (day granularity there), and takes the
+ * percentiles from the merged latency histograms: within one histogram bucket (~19 %).
  */
 export async function endpointStats(
   ctx: StorageContext,
@@ -329,15 +342,41 @@ export async function endpointStats(
   options: { scope?: Scope; now?: Date } = {},
 ): Promise<EndpointStats | null> {
   const since = new Date((options.now ?? new Date()).getTime() - WINDOW_MS[window]);
+  const horizon = await rawHorizon(ctx.sql);
+  const combined = horizon !== null && since < horizon;
+  const from = combined ? horizon : since;
+  const latency = combined
+    ? sql`
+      select array_agg(h.bucket order by h.bucket) as buckets,
+             array_agg(h.n order by h.bucket) as counts, max(h.max) as max
+      from (
+        select ${latencyBucketSql(sql`a.latency_ms`)} as bucket, count(*)::int as n,
+               max(a.latency_ms) as max
+        from attempts a
+        where a.endpoint_id = e.id and a.trigger <> 'test' and a.attempted_at >= ${from}
+          and a.latency_ms is not null
+        group by 1
+      ) h`
+    : sql`
+      select percentile_cont(0.5) within group (order by a.latency_ms)::float8 as p50,
+             percentile_cont(0.95) within group (order by a.latency_ms)::float8 as p95
+      from attempts a
+      where a.endpoint_id = e.id and a.trigger <> 'test' and a.attempted_at >= ${from}
+        and a.latency_ms is not null`;
   const [row] = await ctx.sql.query<{
     succeeded: number;
     failed: number;
     pending: number;
     dead: number;
-    p50: number | null;
-    p95: number | null;
+    p50?: number | null;
+    p95?: number | null;
+    buckets?: number[] | null;
+    counts?: number[] | null;
+    max?: number | null;
+    breaker_open: boolean;
   }>(sql`
-    select c.succeeded, c.failed, c.pending, c.dead, l.p50, l.p95
+    select c.succeeded, c.failed, c.pending, c.dead, l.*,
+      e.breaker_opened_at is not null as breaker_open
     from endpoints e
     cross join lateral (
       select count(*) filter (where d.status = 'succeeded')::int as succeeded,
@@ -346,28 +385,41 @@ export async function endpointStats(
              count(*) filter (where d.status = 'dead')::int as dead
       from deliveries d
       where d.endpoint_id = e.id and not d.test
-        and d.id >= ${idLowerBound('dlv', since)} and d.created_at >= ${since}
+        and d.id >= ${idLowerBound('dlv', from)} and d.created_at >= ${from}
     ) c
-    cross join lateral (
-      select percentile_cont(0.5) within group (order by a.latency_ms)::float8 as p50,
-             percentile_cont(0.95) within group (order by a.latency_ms)::float8 as p95
-      from attempts a
-      where a.endpoint_id = e.id and a.trigger <> 'test' and a.attempted_at >= ${since}
-        and a.latency_ms is not null
-    ) l
+    cross join lateral (${latency}) l
     ${whereAll([sql`e.id = ${endpointId}`, ...scopeConditions(options.scope, sql`e.tenant_id`, sql`e.id`)])}`);
   if (!row) return null;
-  const finished = row.succeeded + row.failed + row.dead;
-  const successRate = finished === 0 ? null : row.succeeded / finished;
+  let { succeeded, failed, pending, dead } = row;
+  let p50 = toNumberOrNull(row.p50 ?? null);
+  let p95 = toNumberOrNull(row.p95 ?? null);
+  if (combined) {
+    const past = await sumRollups(ctx.sql, endpointId, dayStart(utcDay(since)), horizon);
+    succeeded += past.succeeded;
+    failed += past.failed;
+    pending += past.pending;
+    dead += past.dead;
+    const histogram = past.latencyHistogram;
+    (row.buckets ?? []).forEach((bucket, i) => {
+      histogram[Number(bucket)]! += Number(row.counts![i]);
+    });
+    const max = Math.max(past.latencyMaxMs ?? 0, toNumberOrNull(row.max ?? null) ?? 0);
+    p50 = histogramPercentile(histogram, 0.5, max);
+    p95 = histogramPercentile(histogram, 0.95, max);
+  }
+  const finished = succeeded + failed + dead;
+  const successRate = finished === 0 ? null : succeeded / finished;
   return {
     window,
-    succeeded: row.succeeded,
-    failed: row.failed,
-    pending: row.pending,
-    dead: row.dead,
+    succeeded,
+    failed,
+    pending,
+    dead,
     successRate,
-    latencyMsP50: toNumberOrNull(row.p50),
-    latencyMsP95: toNumberOrNull(row.p95),
-    health: healthFromSuccessRate(successRate),
+    latencyMsP50: p50,
+    latencyMsP95: p95,
+    // An open circuit breaker is red whatever the window's older deliveries say: a recent
+    // failure rate of 90 % or more is what opened it.
+    health: row.breaker_open ? 'red' : healthFromSuccessRate(successRate),
   };
 }

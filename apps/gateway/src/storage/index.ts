@@ -1,3 +1,18 @@
+export {
+  ALERTS_DUE_CHANNEL,
+  type AlertChannelKind,
+  type AlertNotification,
+  type ClaimedNotification,
+  type ExpandOptions,
+  type ExpandResult,
+  type NewOperationalEvent,
+  type NotificationOutcome,
+  type NotificationResult,
+  OPERATIONAL_EVENT_TYPES,
+  type OperationalEvent,
+  type OperationalEventType,
+  recordOperationalEvent,
+} from './alerts';
 export { insecureDevelopmentCipher, type SecretCipher } from './cipher';
 export { createWaker, DELIVERIES_DUE_CHANNEL, PAGE_LIMITS, type Waker } from './common';
 export {
@@ -16,6 +31,13 @@ export {
   keyRingCipher,
   loadKeyRing,
 } from './key-ring';
+export {
+  type LeaseRef,
+  QUEUE_DEPTH_COUNT_LIMIT,
+  type QueueStats,
+  queueStats,
+  releaseLeases,
+} from './leases';
 export { IDEMPOTENCY_WINDOW_HOURS } from './messages';
 export {
   loadMigrations,
@@ -26,11 +48,34 @@ export {
   migrationStatus,
 } from './migrate';
 export { connectPostgres, type PostgresOptions } from './postgres-driver';
-export { DEFAULT_MAX_PER_ENDPOINT, STORED_BODY_LIMITS } from './queue';
+export {
+  DEFAULT_CIRCUIT_BREAKER,
+  DEFAULT_ENDPOINT_HEALTH,
+  DEFAULT_MAX_PER_ENDPOINT,
+  STORED_BODY_LIMITS,
+} from './queue';
+export {
+  type RetentionDeleted,
+  type RetentionOptions,
+  type RetentionResult,
+  rawHorizon,
+  runRetention,
+} from './retention';
 export { type ReencryptResult, reencryptSecrets } from './secrets';
-export { compile, join, json, type Sql, type SqlClient, SqlFragment, sql, sqlState } from './sql';
+export {
+  compile,
+  join,
+  json,
+  type PoolStats,
+  type Sql,
+  type SqlClient,
+  SqlFragment,
+  sql,
+  sqlState,
+} from './sql';
 export {
   type AlertChannelStore,
+  type AlertStore,
   type ApiKeyStore,
   createStore,
   type DeliveryStore,
@@ -49,9 +94,12 @@ export type {
   AttemptOutcome,
   AttemptSummary,
   AttemptTrigger,
+  BreakerTransition,
+  CircuitBreakerPolicy,
   ClaimCursor,
   ClaimedDelivery,
   ClaimOptions,
+  ClaimStats,
   CreateMessageResult,
   Delivery,
   DeliveryFilter,
@@ -60,6 +108,7 @@ export type {
   DisabledReason,
   Endpoint,
   EndpointFilter,
+  EndpointHealthPolicy,
   EndpointPatch,
   EndpointStats,
   EndpointStatus,

@@ -100,49 +100,7 @@ export async function createMessage(
   }
   const id = newId('msg');
   const deliveryIds = newIdBlock('dlv');
-  const endpointId = input.endpointId ?? null;
-  // The message, its fan-out, its delivery count and the wake-up, in ONE statement: one round
-  // trip, atomic without an explicit transaction. All parts read the same snapshot, so the
-  // counted endpoints are exactly the ones that get a delivery.
-  const fanout = (db: Sql) =>
-    db.query<{ created_at: Date; delivery_count: number; due: number }>(sql`
-      with matching as materialized (
-        select e.id, e.tenant_id, e.status
-        from endpoints e
-        where e.tenant_id = ${input.tenantId}
-          and e.status in ('active', 'paused')
-          and (cardinality(e.event_types) = 0 or ${input.eventType}::text = any(e.event_types))
-          ${endpointId !== null ? sql`and e.id = ${endpointId}` : sql``}
-      ),
-      message as (
-        insert into messages (id, tenant_id, event_type, endpoint_id, payload, delivery_count,
-          created_at)
-        select ${id}, ${input.tenantId}, ${input.eventType}, ${endpointId}::text,
-          ${input.payloadJson}, (select count(*)::int from matching),
-          date_trunc('milliseconds', now())
-        -- A named endpoint must be the tenant's (of any status), or nothing is stored.
-        ${
-          endpointId !== null
-            ? sql`where exists (select 1 from endpoints
-                where id = ${endpointId} and tenant_id = ${input.tenantId})`
-            : sql``
-        }
-        returning created_at, delivery_count
-      ),
-      inserted as (
-        insert into deliveries (id, message_id, endpoint_id, tenant_id, event_type, status,
-          next_attempt_at)
-        select ${deliveryIds}::text || hookline_id_counter(row_number() over () - 1),
-          ${id}, m.id, m.tenant_id, ${input.eventType},
-          case when m.status = 'active' then 'pending' else 'held' end,
-          case when m.status = 'active' then now() end
-        from matching m
-        where exists (select 1 from message)
-        returning status
-      )
-      select message.created_at, message.delivery_count,
-        (select count(*)::int from inserted where status = 'pending') as due
-      from message`);
+  const fanout = (db: Sql) => insertOne(db, input, id, deliveryIds);
 
   const accepted = (row: { created_at: Date; delivery_count: number }): MessageAccepted => ({
     id,
@@ -153,6 +111,7 @@ export async function createMessage(
   });
 
   if (key === null) {
+    if (ctx.messageWriter) return ctx.messageWriter.create(input, id, deliveryIds);
     const [row] = await fanout(ctx.sql);
     if (!row) return { kind: 'endpoint_not_found' };
     if (Number(row.due) > 0) ctx.wake();
@@ -179,6 +138,250 @@ export async function createMessage(
     if (error instanceof Rollback) return error.result;
     throw error;
   }
+}
+
+/**
+ * The message, its fan-out, its delivery count and whether any delivery is due, in ONE
+ * statement: one round trip, atomic without an explicit transaction. All parts read the same
+ * snapshot, so the counted endpoints are exactly the ones that get a delivery.
+ */
+function insertOne(db: Sql, input: NewMessage, id: string, deliveryIds: string) {
+  const endpointId = input.endpointId ?? null;
+  return db.query<{ created_at: Date; delivery_count: number; due: number }>(sql`
+    with matching as materialized (
+      select e.id, e.tenant_id, e.status
+      from endpoints e
+      where e.tenant_id = ${input.tenantId}
+        and e.status in ('active', 'paused')
+        and (cardinality(e.event_types) = 0 or ${input.eventType}::text = any(e.event_types))
+        ${endpointId !== null ? sql`and e.id = ${endpointId}` : sql``}
+    ),
+    message as (
+      insert into messages (id, tenant_id, event_type, endpoint_id, payload, delivery_count,
+        created_at)
+      select ${id}, ${input.tenantId}, ${input.eventType}, ${endpointId}::text,
+        ${input.payloadJson}, (select count(*)::int from matching),
+        date_trunc('milliseconds', now())
+      -- A named endpoint must be the tenant's (of any status), or nothing is stored.
+      ${
+        endpointId !== null
+          ? sql`where exists (select 1 from endpoints
+              where id = ${endpointId} and tenant_id = ${input.tenantId})`
+          : sql``
+      }
+      returning created_at, delivery_count
+    ),
+    inserted as (
+      insert into deliveries (id, message_id, endpoint_id, tenant_id, event_type, status,
+        next_attempt_at)
+      select ${deliveryIds}::text || hookline_id_counter(row_number() over () - 1),
+        ${id}, m.id, m.tenant_id, ${input.eventType},
+        case when m.status = 'active' then 'pending' else 'held' end,
+        case when m.status = 'active' then now() end
+      from matching m
+      where exists (select 1 from message)
+      returning status
+    )
+    select message.created_at, message.delivery_count,
+      (select count(*)::int from inserted where status = 'pending') as due
+    from message`);
+}
+
+/** Inserts messages without an idempotency key many per statement (see `createMessageWriter`). */
+export interface MessageWriter {
+  /** Stores `input` as message `id`, its deliveries numbered from the id block `deliveryIds`. */
+  create(input: NewMessage, id: string, deliveryIds: string): Promise<CreateMessageResult>;
+  /** Statements under way and messages waiting for one (tests, metrics). */
+  readonly pending: { running: number; queued: number };
+}
+
+/** Options of `createMessageWriter`. */
+export interface MessageWriterOptions {
+  /** Statements under way at once (default 2); further messages queue and go in the next ones. */
+  concurrency?: number;
+  /** Most messages per statement (default 128). */
+  maxBatch?: number;
+  /** Most payload bytes per statement (default 2 MiB; one larger payload still goes alone). */
+  maxBatchBytes?: number;
+}
+
+interface Queued {
+  input: NewMessage;
+  id: string;
+  deliveryIds: string;
+  bytes: number;
+  resolve: (result: CreateMessageResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for `POST /v1/messages`: while `concurrency` statements are under way, arriving
+ * messages queue, and the next statement stores all of them (up to `maxBatch`) with their
+ * fan-out in ONE statement, so ONE commit. Each request is still answered only after the commit
+ * that holds its message. At low load a message finds a free slot and goes alone at once, so
+ * batching adds no latency; under load a statement per message would spend the database on
+ * per-statement and per-commit overhead, which is what caps intake. When a batch fails, its
+ * messages are retried one by one, so one message that the database refuses fails alone.
+ */
+export function createMessageWriter(
+  ctx: StorageContext,
+  options: MessageWriterOptions = {},
+): MessageWriter {
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const maxBatch = Math.max(1, options.maxBatch ?? 128);
+  const maxBatchBytes = Math.max(1, options.maxBatchBytes ?? 2 * 1024 * 1024);
+  const queue: Queued[] = [];
+  let running = 0;
+
+  function pump(): void {
+    while (running < concurrency && queue.length > 0) {
+      let bytes = queue[0]!.bytes;
+      let take = 1;
+      while (
+        take < queue.length &&
+        take < maxBatch &&
+        bytes + queue[take]!.bytes <= maxBatchBytes
+      ) {
+        bytes += queue[take]!.bytes;
+        take++;
+      }
+      const batch = queue.splice(0, take);
+      running++;
+      void write(batch).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  }
+
+  async function write(batch: Queued[]): Promise<void> {
+    let results: Map<string, { created_at: Date; delivery_count: number }>;
+    let due: number;
+    try {
+      if (batch.length === 1) {
+        // Alone (low load): the single-message statement, which skips the JSON input.
+        const only = batch[0]!;
+        const [row] = await insertOne(ctx.sql, only.input, only.id, only.deliveryIds);
+        results = new Map(row ? [[only.id, row]] : []);
+        due = row ? Number(row.due) : 0;
+      } else {
+        ({ results, due } = await insertBatch(ctx.sql, batch));
+      }
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One by one, so that only what the database refuses fails.
+      for (const item of batch) await write([item]);
+      return;
+    }
+    if (due > 0) ctx.wake();
+    for (const item of batch) {
+      const row = results.get(item.id);
+      if (!row) {
+        item.resolve({ kind: 'endpoint_not_found' });
+        continue;
+      }
+      item.resolve({
+        kind: 'created',
+        message: {
+          id: item.id,
+          tenantId: item.input.tenantId,
+          eventType: item.input.eventType,
+          createdAt: toDate(row.created_at),
+          deliveryCount: Number(row.delivery_count),
+        },
+      });
+    }
+  }
+
+  return {
+    create(input, id, deliveryIds) {
+      return new Promise<CreateMessageResult>((resolve, reject) => {
+        queue.push({ input, id, deliveryIds, bytes: input.payloadJson.length, resolve, reject });
+        pump();
+      });
+    },
+    get pending() {
+      return { running, queued: queue.length };
+    },
+  };
+}
+
+/**
+ * Stores several messages and their fan-out in ONE statement (so one transaction): the same
+ * rules as `createMessage`'s single-message statement, per message. Returns the stored messages
+ * by id (a message naming an endpoint that is not its tenant's is not stored and is absent) and
+ * how many deliveries became due.
+ */
+async function insertBatch(
+  db: Sql,
+  batch: readonly Queued[],
+): Promise<{ results: Map<string, { created_at: Date; delivery_count: number }>; due: number }> {
+  const input = batch.map((item, n) => ({
+    n,
+    id: item.id,
+    tenant_id: item.input.tenantId,
+    event_type: item.input.eventType,
+    endpoint_id: item.input.endpointId ?? null,
+    payload: item.input.payloadJson,
+    dlv: item.deliveryIds,
+  }));
+  const rows = await db.query<{
+    id: string;
+    created_at: Date;
+    delivery_count: number;
+    due: number;
+  }>(sql`
+    with input as materialized (
+      select * from jsonb_to_recordset(${json(input)}) as x(
+        n int, id text, tenant_id text, event_type text, endpoint_id text, payload text, dlv text)
+    ),
+    matching as materialized (
+      select i.n, e.id as endpoint_id, e.status,
+        row_number() over (partition by i.n order by e.id) - 1 as k
+      from input i
+      join endpoints e on e.tenant_id = i.tenant_id
+      where e.status in ('active', 'paused')
+        and (cardinality(e.event_types) = 0 or i.event_type = any(e.event_types))
+        and (i.endpoint_id is null or e.id = i.endpoint_id)
+    ),
+    counts as materialized (
+      select n, count(*)::int as c from matching group by n
+    ),
+    message as (
+      insert into messages (id, tenant_id, event_type, endpoint_id, payload, delivery_count,
+        created_at)
+      select i.id, i.tenant_id, i.event_type, i.endpoint_id, i.payload, coalesce(c.c, 0),
+        date_trunc('milliseconds', now())
+      from input i
+      left join counts c on c.n = i.n
+      -- A named endpoint must be the tenant's (of any status), or that message is not stored.
+      where i.endpoint_id is null
+        or exists (select 1 from endpoints e
+          where e.id = i.endpoint_id and e.tenant_id = i.tenant_id)
+      order by i.n
+      returning id, created_at, delivery_count
+    ),
+    inserted as (
+      insert into deliveries (id, message_id, endpoint_id, tenant_id, event_type, status,
+        next_attempt_at)
+      select i.dlv || hookline_id_counter(m.k), i.id, m.endpoint_id, i.tenant_id, i.event_type,
+        case when m.status = 'active' then 'pending' else 'held' end,
+        case when m.status = 'active' then now() end
+      from matching m
+      join input i on i.n = m.n
+      where i.id in (select id from message)
+      returning status
+    )
+    select m.id, m.created_at, m.delivery_count,
+      (select count(*)::int from inserted where status = 'pending') as due
+    from message m`);
+  return {
+    results: new Map(rows.map((row) => [row.id, row])),
+    due: rows.length > 0 ? Number(rows[0]!.due) : 0,
+  };
 }
 
 /**

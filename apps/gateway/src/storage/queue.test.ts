@@ -24,6 +24,11 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     return { endpoint, messageIds };
   }
 
+  async function dbNow(): Promise<Date> {
+    const [row] = await t.database.sql.query<{ now: Date }>(sql`select now() as now`);
+    return new Date(row!.now);
+  }
+
   function claim(limit = 100, extra: { leaseMs?: number; maxPerEndpoint?: number } = {}) {
     return t.store.queue.claim({
       workerId: 'w1',
@@ -284,18 +289,24 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(a!.responseBodyTruncated).toBe(true);
   });
 
-  it('runs the endpoint’s failing clock from the first failure and reports the recovery', async () => {
+  it('runs the endpoint’s failing clock from the first failure, by the database clock, and reports the recovery', async () => {
     const { endpoint } = await endpointWithMessages(3);
     const [a, b, c] = await claim();
-    const firstFailure = new Date(Date.now() - 5000);
+    // The attempt's own time comes from the worker's clock (here an hour behind): the failing
+    // clock, which decides auto-disable, runs on the database's.
+    const workerClock = new Date(Date.now() - 3_600_000);
+    const before = await dbNow();
     const failed = await t.store.queue.recordOutcome({
       ...outcome(a!, 'dead'),
-      attempt: attemptInput({ outcome: 'timeout', httpStatus: null, attemptedAt: firstFailure }),
+      attempt: attemptInput({ outcome: 'timeout', httpStatus: null, attemptedAt: workerClock }),
     });
-    expect(failed.endpointFailingSince).toEqual(firstFailure);
+    const after = await dbNow();
+    const since = failed.endpointFailingSince!;
+    expect(since.getTime()).toBeGreaterThanOrEqual(before.getTime());
+    expect(since.getTime()).toBeLessThanOrEqual(after.getTime());
     const failedAgain = await t.store.queue.recordOutcome(outcome(b!, 'dead'));
-    expect(failedAgain.endpointFailingSince).toEqual(firstFailure);
-    expect((await t.store.endpoints.get(endpoint.id))?.failingSince).toEqual(firstFailure);
+    expect(failedAgain.endpointFailingSince).toEqual(since);
+    expect((await t.store.endpoints.get(endpoint.id))?.failingSince).toEqual(since);
     const ok = await t.store.queue.recordOutcome(outcome(c!, 'succeeded'));
     expect(ok).toMatchObject({ endpointFailingSince: null, endpointRecovered: true });
     expect((await t.store.endpoints.get(endpoint.id))?.failingSince).toBeNull();

@@ -1,4 +1,4 @@
-import { newId } from '../domain/ids';
+import { newId, newIdBlock } from '../domain/ids';
 import {
   type StorageContext,
   scopeConditions,
@@ -12,8 +12,11 @@ import { decryptKeys, type SecretColumns } from './endpoints';
 import { json, type SqlFragment, sql } from './sql';
 import type {
   AttemptTrigger,
+  BreakerTransition,
+  CircuitBreakerPolicy,
   ClaimedDelivery,
   ClaimOptions,
+  EndpointHealthPolicy,
   NewTestDelivery,
   OutcomeInput,
   RecordedOutcome,
@@ -103,7 +106,11 @@ function mapClaimed(row: ClaimRow, keys: SigningKeys): ClaimedDelivery {
  *   (`endpoint_rate_limits`), taken with `insert … on conflict do update`, which sees the
  *   latest row version, so concurrent claimers in any number of processes never take the same
  *   slot, and no 60 s ever hold more than the limit. Over-limit rows stay `pending` and
- *   untouched: deferred, never failed.
+ *   untouched: deferred, never failed;
+ * - circuit breaker: an endpoint whose breaker is open (see `recordStatement`) gets nothing
+ *   before `breaker_probe_at`, then one delivery, the probe, taken by an update of the endpoint
+ *   row that moves `breaker_probe_at` a lease ahead, so concurrent claimers lease one probe in
+ *   all. Its other rows stay as they are (no attempt used up) until the breaker closes.
  *
  * `cursor` (optional, in/out) carries the round-robin position between claims of one worker.
  */
@@ -118,6 +125,10 @@ export async function claimDueDeliveries(
     options.cursor.more = cursorRow.cursor_more === true;
   }
   const claimed = rows.filter((row) => row.id !== null);
+  if (options.stats) {
+    options.stats.leaseExpired = claimed.filter((row) => row.lease_expired === true).length;
+    options.stats.rateLimited = Number(cursorRow?.rate_limited ?? 0);
+  }
   claimed.sort(
     (a, b) =>
       toDate(a.next_attempt_at).getTime() - toDate(b.next_attempt_at).getTime() ||
@@ -134,7 +145,13 @@ export async function claimDueDeliveries(
   });
 }
 
-type ClaimCursorRow = { cursor_after: string | null; cursor_more: boolean };
+type ClaimCursorRow = {
+  cursor_after: string | null;
+  cursor_more: boolean;
+  // Metrics only (see `ClaimStats`).
+  lease_expired?: boolean | null;
+  rate_limited?: number | null;
+};
 
 /** The claim statement of `claimDueDeliveries` (exported so tests can EXPLAIN it). */
 export function claimStatement(options: ClaimOptions): SqlFragment {
@@ -193,8 +210,10 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       -- Free slots per endpoint: its concurrency cap minus its live leases, and for a
       -- rate-limited endpoint no more than its rate allows now (read here without a lock to
       -- size the claim; taken for real, atomically, in limits below).
-      select c.n, c.id, c.rate, c.period, c.tolerance,
-        least(${cap}::int - (select count(*)::int from deliveries l
+      select c.n, c.id, c.rate, c.period, c.tolerance, c.probing,
+        -- An endpoint whose circuit breaker is open gets one lease at a time: its probe.
+        least(case when c.probing then 1 else ${cap}::int end
+            - (select count(*)::int from deliveries l
             where l.endpoint_id = c.id and l.locked_until is not null
               and l.locked_until > ${now}),
           case when c.rate is null then ${cap}::int
@@ -204,9 +223,12 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       from (
         select w.n, e.id, e.rate_limit_per_minute as rate,
           60.0 / (e.rate_limit_per_minute - s.slack) as period,
-          s.slack * 60.0 / (e.rate_limit_per_minute - s.slack) as tolerance
+          s.slack * 60.0 / (e.rate_limit_per_minute - s.slack) as tolerance,
+          e.breaker_opened_at is not null as probing
         from walk w
         join endpoints e on e.id = w.endpoint_id and e.status = 'active'
+          -- Circuit breaker open: nothing before its probe time.
+          and (e.breaker_opened_at is null or e.breaker_probe_at <= ${now})
         -- Sends are spaced period seconds apart, with tolerance seconds of slack for a late
         -- claim, so that no window of 60 s holds more than rate_limit_per_minute of them:
         -- n sends within 60 s need (n - 1) * period - tolerance < 60, i.e. n < 1 + rate.
@@ -281,10 +303,26 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
           from wanted w where w.endpoint_id = b.endpoint_id)
       returning b.endpoint_id, b.granted
     ),
+    probes as (
+      -- Takes the probe slot of each open breaker (the picked row is its only one) with an
+      -- update that re-checks the latest row version: of concurrent claimers, one probes, and
+      -- the next probe waits for this one's outcome or its lease.
+      update endpoints e set
+        breaker_probe_at = ${now} + ${Math.max(1, Math.floor(options.leaseMs))}::int * interval '1 millisecond',
+        breaker_probe_delivery_id = p.id
+      from picked p
+      join candidates c on c.id = p.endpoint_id and c.probing
+      where e.id = p.endpoint_id and p.place = 1
+        and e.breaker_opened_at is not null and e.breaker_probe_at <= ${now}
+      returning e.id
+    ),
     chosen as materialized (
       select p.id from picked p
       left join limits k on k.endpoint_id = p.endpoint_id
-      where p.rate is null or p.place <= coalesce(k.granted, 0)
+      left join probes g on g.id = p.endpoint_id
+      where (p.rate is null or p.place <= coalesce(k.granted, 0))
+        and (g.id is not null
+          or not exists (select 1 from candidates c where c.id = p.endpoint_id and c.probing))
     ),
     claimed as (
       update deliveries d set
@@ -297,7 +335,10 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       -- row counts (queue tables go from empty to busy faster than statistics follow).
       where d.id = any(array(select id from chosen)) and m.id = d.message_id
         and e.id = d.endpoint_id
-      returning ${CLAIM_RETURNING}
+      returning ${CLAIM_RETURNING},
+        -- (metrics) The statement's snapshot still holds the row as before this update: a lease
+        -- set then is one that lapsed, since only unleased or lapsed rows are claimed.
+        (select o.locked_until is not null from deliveries o where o.id = d.id) as lease_expired
     ),
     walked as (
       select
@@ -314,7 +355,20 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
           (select count(*) from claimed) >= ${limit}::int as filled,
           (select ended from lap) as ended) f
     )
-    select c.*, walked.cursor_after, walked.cursor_more
+    select c.*, walked.cursor_after, walked.cursor_more,
+      -- (metrics) Endpoints whose due rows this claim left because their rate was used up: no
+      -- grant left before the claim (one due-row probe each), or less granted than picked.
+      (select count(*)::int from candidates c2
+        join endpoint_rate_limits r on r.endpoint_id = c2.id
+        where c2.rate is not null
+          and floor(extract(epoch from ${now} + c2.tolerance * interval '1 second'
+            - greatest(r.tat, ${now})) / c2.period + 1e-3) + 1 <= 0
+          and exists (select 1 from deliveries d
+            where d.endpoint_id = c2.id and d.status in ('pending', 'failed')
+              and d.next_attempt_at <= ${now}
+              and (d.locked_until is null or d.locked_until <= ${now})))
+        + (select count(*)::int from wanted w
+          join limits k on k.endpoint_id = w.endpoint_id where k.granted < w.n) as rate_limited
     from walked left join claimed c on true`;
 }
 
@@ -323,23 +377,51 @@ type RecordRow = {
   attempt_id: string | null;
   attempt_number: number | null;
   endpoint_id: string | null;
+  next_attempt_at: Date | null;
   failing_since: Date | null;
   recovered: boolean | null;
+  disabled: 'gone' | 'failing' | null;
+  breaker: BreakerTransition | null;
 };
 
 /**
+ * The circuit breaker's defaults: over a sliding minute, at least 20 attempts of which 90 % or
+ * more failed open it; the first probe goes 30 s later, each failed probe doubles the wait up to
+ * 10 minutes. Quiet endpoints (fewer than 20 attempts a minute) never trip it: their retries are
+ * spaced by the schedule already, and auto-disable covers a long outage.
+ */
+export const DEFAULT_CIRCUIT_BREAKER: Readonly<CircuitBreakerPolicy> = Object.freeze({
+  windowMs: 60_000,
+  minAttempts: 20,
+  failureRatio: 0.9,
+  probeDelayMs: 30_000,
+  maxProbeDelayMs: 10 * 60_000,
+});
+
+/** Disable after 5 days of failing every attempt (API.md), with the breaker's defaults. */
+export const DEFAULT_ENDPOINT_HEALTH: Readonly<EndpointHealthPolicy> = Object.freeze({
+  disableAfterFailingMs: 5 * 24 * 60 * 60 * 1000,
+  breaker: DEFAULT_CIRCUIT_BREAKER,
+});
+
+/**
  * Records many attempts in ONE statement: for each outcome whose lease token still matches,
- * inserts the attempt, sets the delivery's status (`failed` keeps `nextAttemptAt`), counts the
- * attempt and releases the lease; and moves each endpoint's failing-since clock (tests excluded).
- * An outcome whose lease was lost (expired and re-claimed, or the delivery deleted) changes
- * nothing and comes back with `recorded: false`. Results are in input order.
+ * inserts the attempt, sets the delivery's status (`failed` schedules the next attempt at the
+ * database's `now()` + `retryDelayMs`), counts the attempt and releases the lease. In the same
+ * statement, for the endpoints of non-test outcomes (see `recordStatement`): moves the
+ * failing-since clock, the failure-rate window and the circuit breaker, disables the endpoint
+ * (410, or failing for `disableAfterFailingMs`), and writes the operational events
+ * (`delivery.dead`, `endpoint.disabled`, `endpoint.recovered`), so an event commits exactly when
+ * its state change does. An outcome whose lease was lost (expired and re-claimed, or the delivery
+ * deleted) changes nothing and comes back with `recorded: false`. Results are in input order.
  */
 export async function recordOutcomes(
   ctx: StorageContext,
   outcomes: readonly OutcomeInput[],
+  policy: Partial<EndpointHealthPolicy> = {},
 ): Promise<RecordedOutcome[]> {
   if (outcomes.length === 0) return [];
-  const rows = await ctx.sql.query<RecordRow>(recordStatement(outcomes));
+  const rows = await ctx.sql.query<RecordRow>(recordStatement(outcomes, policy));
   const byDelivery = new Map(rows.map((row) => [row.delivery_id, row]));
   return outcomes.map((o) => {
     const row = byDelivery.get(o.deliveryId);
@@ -352,12 +434,41 @@ export async function recordOutcomes(
       endpointId: recorded ? row!.endpoint_id : null,
       endpointFailingSince: recorded ? toDateOrNull(row!.failing_since) : null,
       endpointRecovered: recorded ? row!.recovered === true : false,
+      endpointDisabled: recorded ? (row!.disabled ?? null) : null,
+      breaker: recorded ? (row!.breaker ?? null) : null,
+      nextAttemptAt: recorded ? toDateOrNull(row!.next_attempt_at) : null,
     };
   });
 }
 
-/** The statement of `recordOutcomes` (exported so tests can EXPLAIN it). */
-export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment {
+function finiteOrNull(ms: number | null | undefined): number | null {
+  return ms == null || !Number.isFinite(ms) ? null : Math.max(0, ms);
+}
+
+/**
+ * The statement of `recordOutcomes` (exported so tests can EXPLAIN it).
+ *
+ * Endpoint health, per endpoint of the batch's non-test outcomes, all by the database clock:
+ * - failing since: set at the first failure of a run, cleared by a success;
+ * - failure-rate window: two buckets of `windowMs` (the current one, and the previous one
+ *   weighted by how much of it the sliding window still covers), counted only once a failure
+ *   started them, so a healthy endpoint's row is never written;
+ * - breaker: opens when the window holds `minAttempts` or more with `failureRatio` or more of
+ *   them failed and the batch's last outcome failed; the claim then leases one probe at a time
+ *   from `breaker_probe_at` on. Any success closes it; a failed probe re-opens it for twice the
+ *   last wait (capped);
+ * - disable: `gone` when an outcome asks for it (410) and the endpoint is not disabled yet,
+ *   `failing` when an active endpoint's failing-since is `disableAfterFailingMs` old and its last
+ *   outcome failed;
+ * - events: `delivery.dead` per dead delivery, `endpoint.disabled` per disable,
+ *   `endpoint.recovered` when a run of failures ends or the breaker closes.
+ * The endpoints the batch may change are locked (in id order) and read at their latest version
+ * first, so concurrent records for one endpoint take turns: one disable, one event.
+ */
+export function recordStatement(
+  outcomes: readonly OutcomeInput[],
+  policy: Partial<EndpointHealthPolicy> = {},
+): SqlFragment {
   const input = outcomes.map((o) => {
     const a = o.attempt;
     const request = truncateUtf8(a.requestBody, STORED_BODY_LIMITS.requestBytes);
@@ -365,11 +476,15 @@ export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment 
       a.responseBody === null
         ? null
         : truncateUtf8(a.responseBody, STORED_BODY_LIMITS.responseBytes);
+    const failed = o.status === 'failed';
     return {
       delivery_id: o.deliveryId,
       lease_token: o.leaseToken,
       status: o.status,
-      next_attempt_at: o.status === 'failed' ? (o.nextAttemptAt ?? null) : null,
+      next_attempt_at: failed ? (o.nextAttemptAt ?? null) : null,
+      retry_delay_ms:
+        failed && o.retryDelayMs != null ? Math.max(0, Math.round(o.retryDelayMs)) : null,
+      disable_endpoint: o.disableEndpoint ?? null,
       attempt_id: a.id ?? newId('att'),
       trigger: a.trigger ?? null,
       outcome: a.outcome,
@@ -386,10 +501,27 @@ export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment 
     };
   });
   const ids = outcomes.map((o) => o.deliveryId);
+  const disableAfterMs = finiteOrNull(
+    policy.disableAfterFailingMs === undefined
+      ? DEFAULT_ENDPOINT_HEALTH.disableAfterFailingMs
+      : policy.disableAfterFailingMs,
+  );
+  const breakerOn = policy.breaker !== null;
+  // Off, an open breaker still probes and closes with the default timing; none opens.
+  const b = { ...DEFAULT_CIRCUIT_BREAKER, ...(policy.breaker ?? {}) };
+  const windowMs = Math.max(1, b.windowMs);
+  const minAttempts = Math.max(1, Math.ceil(b.minAttempts));
+  const ratio = Math.min(1, Math.max(0, b.failureRatio));
+  const probeMs = Math.max(0, b.probeDelayMs);
+  const maxProbeMs = Math.max(probeMs, b.maxProbeDelayMs);
+  const ms = (value: number) => sql`(${value}::float8 * interval '1 millisecond')`;
+  // One id block for every event this statement writes (domain/ids.ts `newIdBlock`).
+  const eventIds = newIdBlock('evt');
   return sql`
     with input as materialized (
       select * from jsonb_to_recordset(${json(input)}) as x(
         delivery_id text, lease_token uuid, status text, next_attempt_at timestamptz,
+        retry_delay_ms bigint, disable_endpoint text,
         attempt_id text, trigger text, outcome text, http_status int, latency_ms int,
         request_headers jsonb, request_body text, request_body_truncated boolean,
         response_headers jsonb, response_body text, response_body_truncated boolean,
@@ -404,7 +536,9 @@ export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment 
       update deliveries d set
         status = i.status,
         attempt_count = d.attempt_count + 1,
-        next_attempt_at = i.next_attempt_at,
+        -- The database clock: a worker whose clock jumped neither parks nor hurries the retry.
+        next_attempt_at = case when i.status = 'failed' then coalesce(
+          now() + i.retry_delay_ms * interval '1 millisecond', i.next_attempt_at) end,
         next_trigger = 'scheduled',
         locked_until = null,
         locked_by = null,
@@ -414,7 +548,8 @@ export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment 
       -- The lease check: a worker whose lease was taken over records nothing.
       where d.id = any(${ids}::text[]) and d.id = i.delivery_id
         and d.lease_token = i.lease_token
-      returning d.id, d.endpoint_id, d.attempt_count, d.test
+      returning d.id, d.endpoint_id, d.tenant_id, d.message_id, d.event_type, d.status,
+        d.attempt_count, d.next_attempt_at, d.test
     ),
     inserted as (
       insert into attempts (id, delivery_id, endpoint_id, attempt_number, trigger, outcome,
@@ -431,44 +566,173 @@ export function recordStatement(outcomes: readonly OutcomeInput[]): SqlFragment 
       returning id, delivery_id, attempt_number
     ),
     health as materialized (
+      -- The batch per endpoint (tests never count toward health), last attempt first.
       select u.endpoint_id,
-        (array_agg(i.outcome = 'success' order by i.attempted_at desc))[1] as last_success,
-        min(i.attempted_at) filter (where i.outcome <> 'success') as first_failure
+        count(*)::int as attempts,
+        count(*) filter (where i.outcome <> 'success')::int as failures,
+        (array_agg(i.outcome = 'success' order by i.attempted_at desc, u.id desc))[1]
+          as last_success,
+        coalesce(bool_or(i.disable_endpoint = 'gone'), false) as gone,
+        array_agg(u.id) filter (where i.outcome <> 'success') as failed_ids,
+        (array_agg(u.id order by i.attempted_at desc, u.id desc))[1] as last_delivery_id,
+        (array_agg(u.message_id order by i.attempted_at desc, u.id desc))[1] as last_message_id,
+        (array_agg(jsonb_build_object('outcome', i.outcome, 'http_status', i.http_status,
+            'error', i.error) order by i.attempted_at desc, u.id desc))[1] as last_attempt,
+        (array_agg(u.id order by i.attempted_at desc, u.id desc)
+          filter (where i.outcome = 'success'))[1] as success_delivery_id,
+        (array_agg(u.message_id order by i.attempted_at desc, u.id desc)
+          filter (where i.outcome = 'success'))[1] as success_message_id
       from updated u join input i on i.delivery_id = u.id
       where not u.test
       group by u.endpoint_id
     ),
-    before as materialized (
-      select e.id, e.failing_since from endpoints e join health h on h.endpoint_id = e.id
+    current as materialized (
+      -- The endpoints this batch may change, locked in id order and read at their latest
+      -- version (a concurrent record's committed change included). An endpoint that only
+      -- succeeded and has no failure on record is left alone, unlocked and unwritten.
+      select e.id, e.tenant_id, e.status, e.failing_since, e.breaker_opened_at,
+        e.breaker_probe_delivery_id, e.breaker_failed_probes, e.health_window_at,
+        e.health_attempts, e.health_failures, e.health_prev_attempts, e.health_prev_failures
+      from endpoints e
+      join health h on h.endpoint_id = e.id
+      where h.failures > 0 or h.gone or e.failing_since is not null
+        or e.breaker_opened_at is not null
+        or e.health_window_at > now() - 2 * ${ms(windowMs)}
+      order by e.id
+      for no key update of e
+    ),
+    counted as materialized (
+      -- The failure-rate window after this batch: roll the buckets forward, then add it.
+      select c.*, h.attempts, h.failures, h.last_success, h.gone, h.failed_ids,
+        h.last_delivery_id, h.last_message_id, h.last_attempt, h.success_delivery_id,
+        h.success_message_id, w.window_at, w.cur_a, w.cur_f, w.prev_a, w.prev_f
+      from current c
+      join health h on h.endpoint_id = c.id
+      cross join lateral (select case
+          when c.health_window_at is null or c.health_window_at > now()
+            or c.health_window_at <= now() - 2 * ${ms(windowMs)} then 'reset'
+          when c.health_window_at <= now() - ${ms(windowMs)} then 'roll'
+          else 'add' end as step) s
+      cross join lateral (select
+          case s.step when 'reset' then now()
+            when 'roll' then c.health_window_at + ${ms(windowMs)}
+            else c.health_window_at end as window_at,
+          case s.step when 'add' then c.health_attempts + h.attempts else h.attempts end as cur_a,
+          case s.step when 'add' then c.health_failures + h.failures else h.failures end as cur_f,
+          case s.step when 'reset' then 0 when 'roll' then c.health_attempts
+            else c.health_prev_attempts end as prev_a,
+          case s.step when 'reset' then 0 when 'roll' then c.health_failures
+            else c.health_prev_failures end as prev_f) w
+    ),
+    decided as materialized (
+      select k.*,
+        case when k.last_success then null else coalesce(k.failing_since, now()) end
+          as new_failing_since,
+        case
+          when k.breaker_opened_at is not null and k.attempts > k.failures then 'closed'
+          when k.breaker_opened_at is not null
+            and k.breaker_probe_delivery_id = any(coalesce(k.failed_ids, '{}')) then 'reopened'
+          when k.breaker_opened_at is null and ${breakerOn}::boolean and not k.last_success
+            and r.attempts >= ${minAttempts}::int
+            and r.failures >= ${ratio}::float8 * r.attempts then 'opened'
+        end as transition,
+        case
+          when k.gone and k.status <> 'disabled' then 'gone'
+          when k.status = 'active' and not k.last_success and ${disableAfterMs}::float8 is not null
+            and coalesce(k.failing_since, now()) <= now() - ${disableAfterMs}::float8
+              * interval '1 millisecond' then 'failing'
+        end as disable
+      from counted k
+      -- The sliding window: the current bucket and the share of the previous one it overlaps.
+      cross join lateral (select greatest(0, 1 - extract(epoch from now() - k.window_at) * 1000
+          / ${windowMs}::float8) as carry) o
+      cross join lateral (select k.cur_a + k.prev_a * o.carry as attempts,
+          k.cur_f + k.prev_f * o.carry as failures) r
+    ),
+    verdict as materialized (
+      select d.*,
+        (d.failing_since is not null and d.new_failing_since is null)
+          or d.transition = 'closed' as recovered
+      from decided d
     ),
     moved as (
-      -- Written only when the clock changes, so a healthy endpoint's row is never touched.
       update endpoints e set
-        failing_since = case when h.last_success then null
-                             else coalesce(e.failing_since, h.first_failure) end
-      from health h
-      where e.id = h.endpoint_id
-        and e.failing_since is distinct from
-            (case when h.last_success then null else coalesce(e.failing_since, h.first_failure) end)
-      returning e.id, e.failing_since
+        failing_since = v.new_failing_since,
+        status = case when v.disable is null then e.status else 'disabled' end,
+        disabled_reason = case when v.disable is null then e.disabled_reason else v.disable end,
+        updated_at = case when v.disable is null then e.updated_at else now() end,
+        breaker_opened_at = case v.transition when 'opened' then now() when 'closed' then null
+          else e.breaker_opened_at end,
+        breaker_probe_at = case v.transition
+          when 'opened' then now() + ${ms(probeMs)}
+          when 'reopened' then now() + least(${ms(maxProbeMs)},
+            ${ms(probeMs)} * power(2, least(e.breaker_failed_probes + 1, 30)))
+          when 'closed' then null
+          else e.breaker_probe_at end,
+        breaker_probe_delivery_id = case when v.transition is null
+          then e.breaker_probe_delivery_id end,
+        breaker_failed_probes = case v.transition when 'reopened' then e.breaker_failed_probes + 1
+          when 'opened' then 0 when 'closed' then 0 else e.breaker_failed_probes end,
+        -- A closed breaker starts from a clean window; with the breaker off none is kept.
+        health_window_at = case when v.transition = 'closed' or not ${breakerOn}::boolean then null
+          else v.window_at end,
+        health_attempts = case when v.transition = 'closed' then 0 else v.cur_a end,
+        health_failures = case when v.transition = 'closed' then 0 else v.cur_f end,
+        health_prev_attempts = case when v.transition = 'closed' then 0 else v.prev_a end,
+        health_prev_failures = case when v.transition = 'closed' then 0 else v.prev_f end
+      from verdict v
+      where e.id = v.id
+      returning e.id
+    ),
+    news as (
+      select 1 as kind, u.tenant_id, u.endpoint_id, u.id as delivery_id, u.message_id,
+        'delivery.dead' as type,
+        jsonb_build_object('attempt_count', u.attempt_count, 'outcome', i.outcome,
+          'http_status', i.http_status, 'error', i.error, 'event_type', u.event_type) as data
+      from updated u join input i on i.delivery_id = u.id
+      where u.status = 'dead' and not u.test
+      union all
+      select 2, v.tenant_id, v.id, v.success_delivery_id, v.success_message_id,
+        'endpoint.recovered',
+        jsonb_build_object('failing_since', v.failing_since,
+          'breaker_opened_at', v.breaker_opened_at)
+      from verdict v where v.recovered
+      union all
+      select 3, v.tenant_id, v.id, v.last_delivery_id, v.last_message_id, 'endpoint.disabled',
+        jsonb_build_object('reason', v.disable, 'failing_since', v.new_failing_since)
+          || v.last_attempt
+      from verdict v where v.disable is not null
+    ),
+    events as (
+      insert into operational_events (id, type, tenant_id, endpoint_id, delivery_id,
+        message_id, data)
+      select ${eventIds} || hookline_id_counter(n.place - 1), n.type, n.tenant_id,
+        n.endpoint_id, n.delivery_id, n.message_id, n.data
+      from (select x.*, row_number() over (order by x.kind, x.endpoint_id, x.delivery_id)
+          as place from news x) n
+      returning id
     )
     select i.delivery_id, ins.id as attempt_id, ins.attempt_number, u.endpoint_id,
-      case when mv.id is not null then mv.failing_since else e.failing_since end as failing_since,
-      (b.failing_since is not null and mv.id is not null and mv.failing_since is null) as recovered
+      u.next_attempt_at,
+      case when v.id is not null then v.new_failing_since else e.failing_since end
+        as failing_since,
+      coalesce(v.recovered, false) and not u.test as recovered,
+      case when not u.test then v.disable end as disabled,
+      case when not u.test then v.transition end as breaker
     from input i
     left join updated u on u.id = i.delivery_id
     left join inserted ins on ins.delivery_id = i.delivery_id
     left join endpoints e on e.id = u.endpoint_id
-    left join before b on b.id = u.endpoint_id
-    left join moved mv on mv.id = u.endpoint_id`;
+    left join verdict v on v.id = u.endpoint_id`;
 }
 
 /** Records one attempt; see `recordOutcomes`. */
 export async function recordOutcome(
   ctx: StorageContext,
   outcome: OutcomeInput,
+  policy: Partial<EndpointHealthPolicy> = {},
 ): Promise<RecordedOutcome> {
-  const [result] = await recordOutcomes(ctx, [outcome]);
+  const [result] = await recordOutcomes(ctx, [outcome], policy);
   return result!;
 }
 
@@ -531,7 +795,8 @@ export async function nextDueAt(ctx: StorageContext): Promise<Date | null> {
       order by d.next_attempt_at
       limit 100
     )
-    select min(greatest(due.next_attempt_at, due.locked_until)) as at
+    -- (An open circuit breaker holds its endpoint's rows until the probe time.)
+    select min(greatest(due.next_attempt_at, due.locked_until, e.breaker_probe_at)) as at
     from due join endpoints e on e.id = due.endpoint_id and e.status = 'active'`);
   return toDateOrNull(row?.at);
 }

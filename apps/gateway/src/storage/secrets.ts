@@ -10,6 +10,10 @@ export interface ReencryptResult {
   reencrypted: number;
   /** Blobs already under the current key. */
   current: number;
+  /** Tenants' Slack webhook URLs rewritten under the current key (or encrypted, if stored plain). */
+  slackUrlsReencrypted: number;
+  /** Slack webhook URLs already under the current key. */
+  slackUrlsCurrent: number;
 }
 
 type SecretRow = {
@@ -30,13 +34,19 @@ export async function reencryptSecrets(
   options: { batchSize?: number } = {},
 ): Promise<ReencryptResult> {
   const batchSize = options.batchSize ?? 200;
-  const result: ReencryptResult = { endpoints: 0, reencrypted: 0, current: 0 };
+  const result: ReencryptResult = {
+    endpoints: 0,
+    reencrypted: 0,
+    current: 0,
+    slackUrlsReencrypted: 0,
+    slackUrlsCurrent: 0,
+  };
   let after = '';
   for (;;) {
     const rows = await ctx.sql.query<SecretRow>(sql`
       select id, secret_ciphertext, previous_secret_ciphertext from endpoints
       where id > ${after} order by id limit ${batchSize}::int`);
-    if (rows.length === 0) return result;
+    if (rows.length === 0) break;
     for (const row of rows) {
       result.endpoints++;
       for (const column of ['secret_ciphertext', 'previous_secret_ciphertext'] as const) {
@@ -58,5 +68,57 @@ export async function reencryptSecrets(
       }
     }
     after = rows[rows.length - 1]!.id;
+  }
+  await reencryptSlackUrls(ctx, cipher, batchSize, result);
+  return result;
+}
+
+type SlackRow = {
+  tenant_id: string;
+  slack_webhook_url: string | null;
+  slack_webhook_url_ciphertext: Uint8Array | null;
+};
+
+/**
+ * The tenants' Slack webhook URLs (bearer credentials): re-encrypts those under an older key and
+ * encrypts those stored in the clear before schema 5. Conditional on the value read, like above.
+ */
+async function reencryptSlackUrls(
+  ctx: StorageContext,
+  cipher: KeyRingCipher,
+  batchSize: number,
+  result: ReencryptResult,
+): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await ctx.sql.query<SlackRow>(sql`
+      select tenant_id, slack_webhook_url, slack_webhook_url_ciphertext from tenant_alert_channels
+      where tenant_id > ${after}
+        and (slack_webhook_url is not null or slack_webhook_url_ciphertext is not null)
+      order by tenant_id limit ${batchSize}::int`);
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const blob = row.slack_webhook_url_ciphertext;
+      if (blob !== null && cipher.keyIdOf(blob) === cipher.currentKeyId) {
+        result.slackUrlsCurrent++;
+        continue;
+      }
+      const plain = blob !== null ? cipher.decrypt(blob) : row.slack_webhook_url!;
+      const fresh = cipher.encrypt(plain);
+      const updated = await ctx.sql.query(
+        blob !== null
+          ? sql`update tenant_alert_channels set slack_webhook_url_ciphertext = ${fresh},
+              slack_webhook_url = null
+              where tenant_id = ${row.tenant_id} and slack_webhook_url_ciphertext = ${blob}
+              returning tenant_id`
+          : sql`update tenant_alert_channels set slack_webhook_url_ciphertext = ${fresh},
+              slack_webhook_url = null
+              where tenant_id = ${row.tenant_id} and slack_webhook_url = ${plain}
+                and slack_webhook_url_ciphertext is null
+              returning tenant_id`,
+      );
+      if (updated.length > 0) result.slackUrlsReencrypted++;
+    }
+    after = rows[rows.length - 1]!.tenant_id;
   }
 }

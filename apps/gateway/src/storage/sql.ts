@@ -90,10 +90,22 @@ export interface Sql {
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
+/** How busy a client's connections are right now (metrics). */
+export interface PoolStats {
+  /** Connections the pool may open (1 for PGlite, a single session). */
+  size: number;
+  /** Connections running a statement or holding a transaction. */
+  inUse: number;
+  /** Statements and transactions waiting for a connection. */
+  waiting: number;
+}
+
 /** A database connection (pool) that can be closed. */
 export interface SqlClient extends Sql {
   /** Closes every connection; pending queries finish first. */
   close(): Promise<void>;
+  /** Current use of the connections. */
+  poolStats?(): PoolStats;
 }
 
 /** SQLSTATE of an error thrown by either driver, if it has one. */

@@ -1,8 +1,11 @@
+import * as alerts from './alerts';
 import * as catalog from './catalog';
 import type { SecretCipher } from './cipher';
 import { createWaker, type StorageContext, type Waker } from './common';
 import * as deliveries from './deliveries';
 import * as endpoints from './endpoints';
+import * as leaseOps from './leases';
+import type { MessageWriterOptions } from './messages';
 import * as messages from './messages';
 import * as queue from './queue';
 import type { Sql } from './sql';
@@ -18,6 +21,7 @@ import type {
   DisabledReason,
   Endpoint,
   EndpointFilter,
+  EndpointHealthPolicy,
   EndpointPatch,
   EndpointStats,
   EndpointStatus,
@@ -113,15 +117,28 @@ export interface QueueStore {
   /** Leases due deliveries in one statement (skip locked, per-endpoint cap, lease expiry). */
   claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Records one attempt and the delivery's new status, if the lease is still held. */
-  recordOutcome(outcome: OutcomeInput): Promise<RecordedOutcome>;
-  /** Records many attempts in one statement; results in input order. */
-  recordOutcomes(outcomes: readonly OutcomeInput[]): Promise<RecordedOutcome[]>;
+  recordOutcome(
+    outcome: OutcomeInput,
+    policy?: Partial<EndpointHealthPolicy>,
+  ): Promise<RecordedOutcome>;
+  /**
+   * Records many attempts in one statement, with the endpoints' health (failing clock, circuit
+   * breaker, auto-disable) and operational events; results in input order.
+   */
+  recordOutcomes(
+    outcomes: readonly OutcomeInput[],
+    policy?: Partial<EndpointHealthPolicy>,
+  ): Promise<RecordedOutcome[]>;
   /** A test message + delivery leased to the caller at once; null when the endpoint is not found. */
   createTestDelivery(input: NewTestDelivery, scope?: Scope): Promise<ClaimedDelivery | null>;
   /** When the earliest claimable delivery falls due, or null. */
   nextDueAt(): Promise<Date | null>;
   /** Calls `onDue` on every wake-up NOTIFY; resolves to an unsubscribe function. */
   onDeliveriesDue(onDue: () => void): Promise<() => Promise<void>>;
+  /** Gives leases back (if still held) so any worker claims them at once; the ids released. */
+  release(leases: readonly leaseOps.LeaseRef[]): Promise<string[]>;
+  /** Depth and lag of the queue, cheaply (for `/metrics`). */
+  stats(): Promise<leaseOps.QueueStats>;
 }
 
 /** The event type catalog. */
@@ -147,6 +164,32 @@ export interface AlertChannelStore {
     tenantId: string,
     channels: { emails?: string[]; slackWebhookUrl?: string | null },
   ): Promise<AlertChannels>;
+}
+
+/** Operational events and the alert notifications made from them (see `storage/alerts.ts`). */
+export interface AlertStore {
+  /** Stores an operational event (wakes the dispatchers when it commits). */
+  recordEvent(input: alerts.NewOperationalEvent): Promise<alerts.OperationalEvent>;
+  /** One operational event, or null. */
+  getEvent(id: string): Promise<alerts.OperationalEvent | null>;
+  /** Turns undispatched events into notifications per channel, rate-limited. */
+  expandEvents(options: alerts.ExpandOptions): Promise<alerts.ExpandResult>;
+  /** Leases due notifications of these channels and counts the try. */
+  claim(options: {
+    channels: readonly alerts.AlertChannelKind[];
+    limit: number;
+    leaseMs: number;
+  }): Promise<alerts.ClaimedNotification[]>;
+  /** Records how a try ended, if the lease is still held. */
+  record(outcome: alerts.NotificationOutcome): Promise<boolean>;
+  /** When the earliest pending notification of these channels falls due, or null. */
+  nextDueAt(channels: readonly alerts.AlertChannelKind[]): Promise<Date | null>;
+  /** Deletes old finished notifications and stale rate-limit rows; how many notifications went. */
+  prune(options: { keepDays: number; intervalMs: number }): Promise<number>;
+  /** Notifications, oldest first (inspection and tests). */
+  list(filter?: { tenantId?: string; endpointId?: string }): Promise<alerts.AlertNotification[]>;
+  /** Calls `onDue` whenever events are recorded (by any process); resolves to unsubscribe. */
+  onEvents(onDue: () => void): Promise<() => Promise<void>>;
 }
 
 /** Operator API keys (hashes only). */
@@ -183,14 +226,26 @@ export interface Store {
   readonly queue: QueueStore;
   readonly eventTypes: EventTypeStore;
   readonly alertChannels: AlertChannelStore;
+  readonly alerts: AlertStore;
   readonly apiKeys: ApiKeyStore;
   readonly portalTokens: PortalTokenStore;
 }
 
 /** Binds the repository functions to a database session and a secret cipher. */
-export function createStore(db: Sql, options: { cipher: SecretCipher; waker?: Waker }): Store {
+export function createStore(
+  db: Sql,
+  options: {
+    cipher: SecretCipher;
+    waker?: Waker;
+    /** Group commit of messages without an idempotency key (default on); `false` = one each. */
+    messageBatching?: MessageWriterOptions | false;
+  },
+): Store {
   const waker = options.waker ?? createWaker(db);
   const ctx: StorageContext = { sql: db, cipher: options.cipher, wake: waker.wake };
+  if (options.messageBatching !== false) {
+    ctx.messageWriter = messages.createMessageWriter(ctx, options.messageBatching);
+  }
   return Object.freeze({
     endpoints: {
       create: (input) => endpoints.createEndpoint(ctx, input),
@@ -220,11 +275,13 @@ export function createStore(db: Sql, options: { cipher: SecretCipher; waker?: Wa
     },
     queue: {
       claim: (opts) => queue.claimDueDeliveries(ctx, opts),
-      recordOutcome: (outcome) => queue.recordOutcome(ctx, outcome),
-      recordOutcomes: (outcomes) => queue.recordOutcomes(ctx, outcomes),
+      recordOutcome: (outcome, policy) => queue.recordOutcome(ctx, outcome, policy),
+      recordOutcomes: (outcomes, policy) => queue.recordOutcomes(ctx, outcomes, policy),
       createTestDelivery: (input, scope) => queue.createTestDelivery(ctx, input, scope),
       nextDueAt: () => queue.nextDueAt(ctx),
       onDeliveriesDue: (onDue) => waker.subscribe(onDue),
+      release: (leases) => leaseOps.releaseLeases(ctx, leases),
+      stats: () => leaseOps.queueStats(ctx),
     },
     eventTypes: {
       create: (input) => catalog.createEventType(ctx, input),
@@ -236,6 +293,17 @@ export function createStore(db: Sql, options: { cipher: SecretCipher; waker?: Wa
     alertChannels: {
       get: (tenantId) => catalog.getAlertChannels(ctx, tenantId),
       put: (tenantId, channels) => catalog.putAlertChannels(ctx, tenantId, channels),
+    },
+    alerts: {
+      recordEvent: (input) => alerts.recordOperationalEvent(ctx, input),
+      getEvent: (id) => alerts.getOperationalEvent(ctx, id),
+      expandEvents: (opts) => alerts.expandEvents(ctx, opts),
+      claim: (opts) => alerts.claimNotifications(ctx, opts),
+      record: (outcome) => alerts.recordNotification(ctx, outcome),
+      nextDueAt: (channels) => alerts.nextNotificationDueAt(ctx, channels),
+      prune: (opts) => alerts.pruneNotifications(ctx, opts),
+      list: (filter) => alerts.listNotifications(ctx, filter),
+      onEvents: (onDue) => db.listen(alerts.ALERTS_DUE_CHANNEL, () => onDue()),
     },
     apiKeys: {
       create: (input) => catalog.createApiKey(ctx, input),

@@ -272,6 +272,16 @@ export interface ClaimOptions {
   now?: Date;
   /** Round-robin position over endpoints, kept by one worker between its claims; updated. */
   cursor?: ClaimCursor;
+  /** Filled in by the claim (for metrics); values are overwritten, not added to. */
+  stats?: ClaimStats;
+}
+
+/** What one claim saw besides the rows it returned (metrics). */
+export interface ClaimStats {
+  /** Claimed rows whose previous lease had lapsed (their worker died or stalled). */
+  leaseExpired: number;
+  /** Endpoints whose due deliveries this claim left alone because their rate limit was used up. */
+  rateLimited: number;
 }
 
 /** Where the next claim continues its round over the endpoints with pending work. */
@@ -331,11 +341,50 @@ export interface AttemptInput {
 export interface OutcomeInput {
   deliveryId: string;
   leaseToken: string;
-  /** `failed` needs `nextAttemptAt`; a test delivery should end `succeeded` or `failed` with none. */
+  /**
+   * `failed` needs `retryDelayMs` (or `nextAttemptAt`); a test delivery should end `succeeded` or
+   * `failed` with neither.
+   */
   status: 'succeeded' | 'failed' | 'dead';
+  /**
+   * The next attempt, this long after the record by the DATABASE clock (`now()`): a jump of the
+   * worker's clock neither parks the retry nor fires it early. Wins over `nextAttemptAt`.
+   */
+  retryDelayMs?: number | null;
+  /** The next attempt at an absolute time (operator tools and tests); prefer `retryDelayMs`. */
   nextAttemptAt?: Date | null;
+  /** `gone`: the endpoint answered 410; disable it in the same statement (not for tests). */
+  disableEndpoint?: 'gone' | null;
   attempt: AttemptInput;
 }
+
+/**
+ * How recording outcomes moves an endpoint's health (`queue.recordOutcomes`); all times are the
+ * database's. Defaults: `DEFAULT_ENDPOINT_HEALTH` in storage/queue.ts.
+ */
+export interface EndpointHealthPolicy {
+  /** Disable an endpoint that has failed every attempt this long; null never does. */
+  disableAfterFailingMs: number | null;
+  /** The circuit breaker; null turns it off (an open breaker still closes on a success). */
+  breaker: CircuitBreakerPolicy | null;
+}
+
+/** When an endpoint's breaker opens and how it probes. */
+export interface CircuitBreakerPolicy {
+  /** The sliding window the failure rate is measured over. */
+  windowMs: number;
+  /** Fewest attempts in the window before the rate counts (quiet endpoints never trip). */
+  minAttempts: number;
+  /** Opens at this share of failed attempts in the window or more (0–1). */
+  failureRatio: number;
+  /** Wait before the first probe; doubles after each failed probe… */
+  probeDelayMs: number;
+  /** …up to this. */
+  maxProbeDelayMs: number;
+}
+
+/** What a record did to an endpoint's circuit breaker. */
+export type BreakerTransition = 'opened' | 'reopened' | 'closed';
 
 /** What recording one outcome did. */
 export interface RecordedOutcome {
@@ -347,8 +396,18 @@ export interface RecordedOutcome {
   endpointId: string | null;
   /** The endpoint's failing-since after this record (null when it is healthy). */
   endpointFailingSince: Date | null;
-  /** True when this record ended a run of failures (emit `endpoint.recovered`). */
+  /**
+   * True when this record ended a run of failures or closed the breaker (an `endpoint.recovered`
+   * event was written). The endpoint fields are the same for every outcome of one endpoint in a
+   * batch.
+   */
   endpointRecovered: boolean;
+  /** Set when this record disabled the endpoint (an `endpoint.disabled` event was written). */
+  endpointDisabled: 'gone' | 'failing' | null;
+  /** Set when this record opened, re-opened (failed probe) or closed the endpoint's breaker. */
+  breaker: BreakerTransition | null;
+  /** The stored next attempt (`failed` only), by the database clock. */
+  nextAttemptAt: Date | null;
 }
 
 /** Input of `queue.createTestDelivery`: one delivery, leased to the caller at once. */
