@@ -1,0 +1,203 @@
+/**
+ * Fault 4: a noisy neighbour. One tenant's endpoint takes 10 s to answer each request; four other
+ * tenants' endpoints answer at once. Their accept→receipt p99 with the slow tenant busy must stay
+ * within 10 % of the p99 without it, on the same gateway process (built binary; PostgreSQL when
+ * HOOKLINE_TEST_DATABASE_URL is set, else embedded).
+ *
+ * The machine is small and shared (other suites run at the same time in CI), so the measurement
+ * alternates phases (baseline, slow, baseline, slow, …) under the same fixed, modest offered load
+ * (60 messages/s over the quiet tenants), eight phases each, and compares the median of each
+ * condition's per-phase p99s: background noise falls on both conditions alike, and a burst of it
+ * that lands in one phase moves that phase, not the median. The pooled p99s are printed too. In a slow phase the slow endpoint holds all its
+ * `HOOKLINE_ENDPOINT_CONCURRENCY` (10) slots, with a backlog behind them, before measuring starts;
+ * at its end the held requests are answered and the backlog drains before the next baseline.
+ */
+import type { ServerResponse } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  apiClient,
+  type GatewayStorage,
+  gatewayStorage,
+  LOCAL_ENV,
+  percentile,
+  testDrivers,
+} from '../e2e/harness';
+import { type GatewayProcess, spawnGateway, stopGateway } from '../gateway-process';
+import type { Receiver } from '../receivers';
+import {
+  type Behaviour,
+  Ledger,
+  ms,
+  requireBuiltGateway,
+  sendMessage,
+  sleep,
+  steadyLoad,
+} from './harness';
+
+const driver = testDrivers.includes('postgres') ? 'postgres' : 'pglite';
+const QUIET = ['quiet-1', 'quiet-2', 'quiet-3', 'quiet-4'];
+const RATE = 60;
+const PHASES = 16;
+const WINDOW_MS = 7_000;
+const SLOW_MS = 10_000;
+const SLOW_CONCURRENCY = 10;
+
+describe(`fault: a noisy neighbour (${driver})`, () => {
+  let storage: GatewayStorage | undefined;
+  let gateway: GatewayProcess | undefined;
+  const receivers: Receiver[] = [];
+  const held = new Set<ServerResponse>();
+
+  afterAll(async () => {
+    for (const res of held) res.destroy();
+    await stopGateway(gateway, 5_000);
+    await Promise.all(receivers.map((receiver) => receiver.close()));
+    await storage?.dispose();
+  });
+
+  it("keeps other tenants' p99 accept→receipt within 10 % of its value without a tenant whose endpoint takes 10 s per response", {
+    timeout: 210_000,
+  }, async () => {
+    requireBuiltGateway();
+    const startedAt = performance.now();
+    storage = await gatewayStorage(driver);
+    gateway = await spawnGateway({
+      built: true,
+      env: {
+        ...LOCAL_ENV,
+        ...storage.env,
+        HOOKLINE_ENDPOINT_CONCURRENCY: String(SLOW_CONCURRENCY),
+      },
+    });
+    const api = apiClient(gateway.url, gateway.apiKey ?? storage.env.HOOKLINE_API_KEY!);
+    const ledger = new Ledger('noisy-neighbour');
+
+    let slowMode = false;
+    const slow: Behaviour = (_req, res) => {
+      if (!slowMode) {
+        res.writeHead(204).end();
+        return;
+      }
+      held.add(res);
+      const timer = setTimeout(() => {
+        held.delete(res);
+        res.writeHead(204).end();
+      }, SLOW_MS);
+      res.on('close', () => {
+        clearTimeout(timer);
+        held.delete(res);
+      });
+    };
+    const slowReceiver = await ledger.receiver('slow', slow);
+    receivers.push(slowReceiver);
+    await ledger.endpoint(api, 'slow', slowReceiver, { tenant: 'noisy' });
+    for (const name of QUIET) {
+      const receiver = await ledger.receiver(name);
+      receivers.push(receiver);
+      await ledger.endpoint(api, name, receiver, { tenant: name });
+    }
+
+    let seq = 0;
+    const phaseOf = new Map<number, number>();
+    const send = async (tenant: string, phase: number) => {
+      const n = seq++;
+      phaseOf.set(n, phase);
+      const at = performance.now();
+      const sent = await sendMessage(api, ledger.message(n, tenant, 'order.created'));
+      expect(sent.failures).toEqual([]);
+      ledger.accept(n, sent.id, tenant, 'order.created', at);
+    };
+    const quietLoad = (phase: number, durationMs: number) =>
+      steadyLoad({
+        perSecond: RATE,
+        durationMs,
+        send: (i) => send(QUIET[i % QUIET.length]!, phase),
+      });
+
+    // Warm-up (JIT, pools, prepared statements), not measured.
+    await quietLoad(-1, 6_000);
+    await ledger.waitAllDelivered(10_000);
+
+    const slowPhases: number[] = [];
+    for (let phase = 0; phase < PHASES; phase++) {
+      const withSlow = phase % 2 === 1;
+      if (withSlow) {
+        slowPhases.push(phase);
+        slowMode = true;
+        // Fill the slow endpoint's slots, and keep a backlog behind them.
+        for (let i = 0; i < SLOW_CONCURRENCY + 5; i++) await send('noisy', -2);
+        const deadline = performance.now() + 10_000;
+        while (held.size < SLOW_CONCURRENCY && performance.now() < deadline) await sleep(20);
+        expect(held.size, 'slow requests held at the endpoint cap').toBe(SLOW_CONCURRENCY);
+        let feeding = true;
+        const feeder = (async () => {
+          while (feeding) {
+            await sleep(500);
+            if (feeding) await send('noisy', -2);
+          }
+        })();
+        await quietLoad(phase, WINDOW_MS);
+        feeding = false;
+        await feeder;
+        expect(held.size, 'the slow endpoint stayed busy').toBe(SLOW_CONCURRENCY);
+        // Phase over: answer what is held, and let the backlog drain fast.
+        slowMode = false;
+        for (const res of [...held]) {
+          held.delete(res);
+          res.writeHead(204).end();
+        }
+      } else {
+        await quietLoad(phase, WINDOW_MS);
+      }
+      await ledger.waitAllDelivered(30_000);
+      await sleep(300);
+    }
+
+    const figures = ledger.check();
+    const latencies = (slowPhase: boolean) =>
+      ledger.latencies((message, target) => {
+        const phase = phaseOf.get(message.seq)!;
+        return target !== 'slow' && phase >= 0 && slowPhases.includes(phase) === slowPhase;
+      });
+    const baseline = latencies(false);
+    const noisy = latencies(true);
+    const p99Base = percentile(baseline, 99);
+    const p99Noisy = percentile(noisy, 99);
+    const perPhase = Array.from({ length: PHASES }, (_, phase) => {
+      const values = ledger.latencies(
+        (message, target) => target !== 'slow' && phaseOf.get(message.seq) === phase,
+      );
+      return `${slowPhases.includes(phase) ? 'S' : 'B'} ${ms(percentile(values, 99))}`;
+    });
+    // Each condition's p99 per phase, and their medians: a burst of load from outside (other
+    // processes on the machine) lands in one phase and moves its p99, not the median of eight.
+    // (Five each were too few: a p99 near 12 ms moves by a millisecond or two from phase to phase,
+    // and one CI run measured a median ratio of 1.115 with no effect in the pooled figures.)
+    const phaseP99 = (slowPhase: boolean) =>
+      Array.from({ length: PHASES }, (_, phase) => phase)
+        .filter((phase) => slowPhases.includes(phase) === slowPhase)
+        .map((phase) =>
+          percentile(
+            ledger.latencies(
+              (message, target) => target !== 'slow' && phaseOf.get(message.seq) === phase,
+            ),
+            99,
+          ),
+        );
+    const medianP99Base = percentile(phaseP99(false), 50);
+    const medianP99Noisy = percentile(phaseP99(true), 50);
+    const ratio = medianP99Noisy / medianP99Base;
+    ledger.report(
+      figures,
+      `quiet tenants' p99 without the slow tenant ${ms(p99Base)} (${baseline.length} samples, p50 ` +
+        `${ms(percentile(baseline, 50))}), with it ${ms(p99Noisy)} (${noisy.length} samples, p50 ` +
+        `${ms(percentile(noisy, 50))}), pooled ratio ${(p99Noisy / p99Base).toFixed(3)}; median of the ` +
+        `per-phase p99s ${ms(medianP99Base)} without, ${ms(medianP99Noisy)} with: ratio ${ratio.toFixed(3)}; ` +
+        `per phase p99 ${perPhase.join(', ')}; ` +
+        `scenario ${((performance.now() - startedAt) / 1000).toFixed(1)} s`,
+    );
+    expect(baseline.length).toBeGreaterThanOrEqual(1_400);
+    expect(noisy.length).toBeGreaterThanOrEqual(1_400);
+    expect(medianP99Noisy).toBeLessThanOrEqual(medianP99Base * 1.1);
+  });
+});
