@@ -114,6 +114,59 @@ describe('hookline-gateway commands', () => {
     expect((await run(['portal', 'revoke', 'not-a-token'], dir)).code).toBe(2);
   });
 
+  it('runs retention once: prints what it deleted and leaves recent rows', async () => {
+    const dir = await dataDir();
+    const database = await openDatabase({ kind: 'embedded', dataDir: dir });
+    try {
+      const store = createStore(database.sql, { cipher: insecureDevelopmentCipher });
+      const endpoint = await store.endpoints.create({
+        tenantId: 't1',
+        url: 'https://receiver.example/hook',
+        secret: `whsec_${'k'.repeat(32)}`,
+      });
+      for (let i = 0; i < 4; i++) {
+        await store.messages.create({ tenantId: 't1', eventType: 'a.b', payloadJson: '{}' });
+      }
+      // Three of the four are 20 days old, never delivered (no worker ran).
+      await database.sql.query(sql`
+        update deliveries set created_at = now() - interval '20 days'
+        where id in (select id from deliveries order by id limit 3)`);
+      await database.sql.query(sql`
+        update messages set created_at = now() - interval '20 days'
+        where id in (select message_id from deliveries where created_at < now() - interval '1 day')`);
+      expect(endpoint.id).toMatch(/^ep_/);
+    } finally {
+      await database.close();
+    }
+    let stdout = '';
+    let stderr = '';
+    const code = await runCommand(['retention', 'run'], {
+      env: { HOOKLINE_DATA_DIR: dir, HOOKLINE_RETENTION_DAYS: '7' },
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('raw rows kept 7 day(s), daily stats 400 day(s)');
+    expect(stdout).toContain('Deleted 3 deliveries (3 never finished), 0 attempt(s), 3 message(s)');
+    expect(stdout).not.toMatch(/(dlv|msg|ep)_[0-9a-z]/);
+
+    const after = await openDatabase({ kind: 'embedded', dataDir: dir });
+    try {
+      const [row] = await after.sql.query<{ deliveries: number; messages: number }>(sql`
+        select (select count(*)::int from deliveries) as deliveries,
+          (select count(*)::int from messages) as messages`);
+      expect(row).toEqual({ deliveries: 1, messages: 1 });
+    } finally {
+      await after.close();
+    }
+    expect((await run(['retention', 'run', 'extra'], dir)).code).toBe(2);
+    expect(USAGE).toContain('retention run');
+  });
+
   it('answers usage errors with exit code 2 and the usage', async () => {
     const dir = await dataDir();
     for (const args of [

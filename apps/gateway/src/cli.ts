@@ -15,6 +15,7 @@ import {
   loadKeyRing,
   openDatabase,
   reencryptSecrets,
+  runRetention,
 } from './storage';
 
 /** Where a command writes. */
@@ -34,8 +35,12 @@ Commands:
   keys revoke <id>              revoke an API key; it stops working at once
   portal revoke <hl_pt_…>       revoke one portal token (its links stop working at once)
   portal revoke --tenant <id>   revoke every live portal token of a tenant
-  secrets reencrypt             re-encrypt every endpoint secret under the first key of
-                                HOOKLINE_ENCRYPTION_KEYS (then older keys can be removed)
+  secrets reencrypt             re-encrypt every endpoint secret and tenant Slack webhook URL
+                                under the first key of HOOKLINE_ENCRYPTION_KEYS (then older
+                                keys can be removed)
+  retention run                 roll up daily stats and delete deliveries, attempts and messages
+                                older than HOOKLINE_RETENTION_DAYS now (the worker does this
+                                every 10 minutes); prints what it deleted
   help                          show this
 
 Configuration comes from the same HOOKLINE_* variables as the server.
@@ -146,10 +151,16 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
         );
         io.stdout(
           `Re-encrypted ${result.reencrypted} secret(s) of ${result.endpoints} endpoint(s) under key ` +
-            `${cipher.currentKeyId}; ${result.current} already used it.\n`,
+            `${cipher.currentKeyId}; ${result.current} already used it.\n` +
+            `Re-encrypted ${result.slackUrlsReencrypted} Slack webhook URL(s) of tenant alert ` +
+            `channels; ${result.slackUrlsCurrent} already used the key.\n`,
         );
         return 0;
       });
+    }
+    if (group === 'retention' && action === 'run') {
+      if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+      return await runRetentionCommand(io);
     }
     throw new UsageError(`Unknown command: ${args.join(' ')}`);
   } catch (error) {
@@ -179,6 +190,43 @@ function option(args: readonly string[], name: string): string | undefined {
   const extra = args.filter((_, i) => i !== index && i !== index + 1);
   if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
   return value;
+}
+
+/** `retention run`: one run now, with the server's settings; needs no encryption key. */
+async function runRetentionCommand(io: CommandIo): Promise<number> {
+  const config = loadConfig(io.env);
+  const database = await openDatabase(
+    config.embedded
+      ? { kind: 'embedded', dataDir: config.dataDir }
+      : // Two connections: one holds the retention lock while the other works.
+        { kind: 'postgres', url: config.databaseUrl!, poolSize: 2 },
+  );
+  try {
+    const result = await runRetention(database.sql, {
+      retentionDays: config.retentionDays,
+      statsRetentionDays: config.statsRetentionDays,
+    });
+    if (!result.ran) {
+      io.stderr('hookline-gateway: another process is running retention now; nothing was done.\n');
+      return 1;
+    }
+    const d = result.deleted;
+    io.stdout(
+      `Retention: raw rows kept ${config.retentionDays} day(s), daily stats ` +
+        `${config.statsRetentionDays} day(s).\n` +
+        `Rolled up ${result.rolledUpDays.length} day(s), finalized ${result.finalizedDays.length}` +
+        `${result.horizon ? `; raw rows before ${result.horizon.toISOString()} are deleted` : ''}.\n` +
+        `Deleted ${d.deliveries} deliver${d.deliveries === 1 ? 'y' : 'ies'} ` +
+        `(${d.unfinishedDeliveries} never finished), ${d.attempts} attempt(s), ` +
+        `${d.messages} message(s), ${d.idempotencyKeys} idempotency key(s), ` +
+        `${d.portalTokens} portal token(s), ${d.operationalEvents} operational event(s), ` +
+        `${d.dailyStats} daily stats row(s) in ${result.batches} batch(es), ` +
+        `${(result.durationMs / 1000).toFixed(1)} s.\n`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
 }
 
 async function withStore<T>(

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
+const OPS_SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
 function problemsOf(env: Record<string, string>): Record<string, string> {
   try {
@@ -31,10 +32,14 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:8787',
       retrySchedule: [30, 300, 1800, 7200],
       retentionDays: 30,
+      statsRetentionDays: 400,
       operationalWebhookUrl: null,
       smtpUrl: null,
+      operationalWebhookSecret: null,
+      smtpFrom: 'Hookline <hookline@localhost>',
+      alertIntervalSeconds: 3600,
       logLevel: 'info',
-      workerConcurrency: 50,
+      workerConcurrency: 200,
       endpointConcurrency: 10,
       leaseSeconds: 60,
       pollIntervalMs: 1000,
@@ -44,6 +49,7 @@ describe('loadConfig', () => {
       maxEndpointsPerTenant: 1000,
       apiRateLimitPerSecond: 10_000,
       portalRateLimitPerSecond: 20,
+      shutdownGraceSeconds: 10,
       warnings: [],
     });
   });
@@ -65,8 +71,11 @@ describe('loadConfig', () => {
       HOOKLINE_RETENTION_DAYS: '7',
       HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook',
       HOOKLINE_SMTP_URL: 'smtps://mail.example.com',
+      HOOKLINE_OPERATIONAL_WEBHOOK_SECRET: OPS_SECRET,
+      HOOKLINE_SMTP_FROM: 'Alerts <alerts@example.com>',
+      HOOKLINE_ALERT_INTERVAL_SECONDS: '600',
       HOOKLINE_LOG_LEVEL: 'debug',
-      HOOKLINE_WORKER_CONCURRENCY: '200',
+      HOOKLINE_WORKER_CONCURRENCY: '300',
       HOOKLINE_ENDPOINT_CONCURRENCY: '4',
       HOOKLINE_LEASE_SECONDS: '30',
       HOOKLINE_POLL_INTERVAL_MS: '250',
@@ -76,6 +85,7 @@ describe('loadConfig', () => {
       HOOKLINE_MAX_ENDPOINTS_PER_TENANT: '25',
       HOOKLINE_API_RATE_LIMIT_PER_SECOND: '5',
       HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND: '0',
+      HOOKLINE_SHUTDOWN_GRACE_SECONDS: '25',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u:p@db:5432/hookline',
@@ -92,8 +102,11 @@ describe('loadConfig', () => {
       retentionDays: 7,
       operationalWebhookUrl: 'https://ops.example.com/hook',
       smtpUrl: 'smtps://mail.example.com',
+      operationalWebhookSecret: OPS_SECRET,
+      smtpFrom: 'Alerts <alerts@example.com>',
+      alertIntervalSeconds: 600,
       logLevel: 'debug',
-      workerConcurrency: 200,
+      workerConcurrency: 300,
       endpointConcurrency: 4,
       leaseSeconds: 30,
       pollIntervalMs: 250,
@@ -103,11 +116,31 @@ describe('loadConfig', () => {
       maxEndpointsPerTenant: 25,
       apiRateLimitPerSecond: 5,
       portalRateLimitPerSecond: 0,
+      shutdownGraceSeconds: 25,
     });
     expect(config.encryptionKeys.map((k) => Buffer.from(k).toString('base64'))).toEqual([
       KEY,
       other,
     ]);
+  });
+
+  it('keeps stats rollups at least as long as raw rows, and refuses a shorter stats retention', () => {
+    expect(loadConfig({ HOOKLINE_RETENTION_DAYS: '7' })).toMatchObject({
+      retentionDays: 7,
+      statsRetentionDays: 400,
+    });
+    expect(loadConfig({ HOOKLINE_RETENTION_DAYS: '500' }).statsRetentionDays).toBe(500);
+    expect(
+      loadConfig({ HOOKLINE_RETENTION_DAYS: '7', HOOKLINE_STATS_RETENTION_DAYS: '90' })
+        .statsRetentionDays,
+    ).toBe(90);
+    expect(
+      problemsOf({ HOOKLINE_RETENTION_DAYS: '30', HOOKLINE_STATS_RETENTION_DAYS: '10' })
+        .HOOKLINE_STATS_RETENTION_DAYS,
+    ).toContain('HOOKLINE_RETENTION_DAYS');
+    expect(problemsOf({ HOOKLINE_STATS_RETENTION_DAYS: 'x' })).toHaveProperty(
+      'HOOKLINE_STATS_RETENTION_DAYS',
+    );
   });
 
   it('returns a frozen object', () => {
@@ -128,6 +161,16 @@ describe('loadConfig', () => {
       'http://localhost:80',
     );
     expect(loadConfig({ HOOKLINE_HOST: '::1' }).publicUrl).toBe('http://[::1]:8787');
+  });
+
+  it('names a bad shutdown grace period, and accepts 0 (release at once)', () => {
+    expect(problemsOf({ HOOKLINE_SHUTDOWN_GRACE_SECONDS: '10s' })).toEqual({
+      HOOKLINE_SHUTDOWN_GRACE_SECONDS: expect.stringContaining('from 0 to 3600, got "10s"'),
+    });
+    expect(problemsOf({ HOOKLINE_SHUTDOWN_GRACE_SECONDS: '3601' })).toHaveProperty(
+      'HOOKLINE_SHUTDOWN_GRACE_SECONDS',
+    );
+    expect(loadConfig({ HOOKLINE_SHUTDOWN_GRACE_SECONDS: '0' }).shutdownGraceSeconds).toBe(0);
   });
 
   it('names a bad port, endpoint cap or rate limit', () => {
@@ -225,5 +268,55 @@ describe('loadConfig', () => {
     expect(config.warnings).toEqual([
       'Unknown variable HOOKLINE_DATABSE_URL is ignored (a typo?).',
     ]);
+  });
+});
+
+describe('loadConfig: alerts', () => {
+  it('requires a whsec_ secret with the operational webhook URL', () => {
+    const missing = problemsOf({
+      HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook',
+    });
+    expect(missing.HOOKLINE_OPERATIONAL_WEBHOOK_SECRET).toContain(
+      'is required with HOOKLINE_OPERATIONAL_WEBHOOK_URL',
+    );
+    const bad = problemsOf({
+      HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook',
+      HOOKLINE_OPERATIONAL_WEBHOOK_SECRET: 'whsec_dG9vLXNob3J0',
+    });
+    expect(bad.HOOKLINE_OPERATIONAL_WEBHOOK_SECRET).toContain('24 to 64 bytes');
+    expect(bad.HOOKLINE_OPERATIONAL_WEBHOOK_SECRET).not.toContain('dG9vLXNob3J0');
+    const config = loadConfig({
+      HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'http://alertmanager.internal:9093/hook',
+      HOOKLINE_OPERATIONAL_WEBHOOK_SECRET: OPS_SECRET,
+    });
+    expect(config.operationalWebhookUrl).toBe('http://alertmanager.internal:9093/hook');
+    expect(config.operationalWebhookSecret).toBe(OPS_SECRET);
+  });
+
+  it('refuses credentials in the operational webhook URL', () => {
+    const problems = problemsOf({
+      HOOKLINE_OPERATIONAL_WEBHOOK_URL: 'https://user:pw@ops.example.com/hook',
+      HOOKLINE_OPERATIONAL_WEBHOOK_SECRET: OPS_SECRET,
+    });
+    expect(problems.HOOKLINE_OPERATIONAL_WEBHOOK_URL).toContain('user name or password');
+  });
+
+  it('defaults the alert sender to the public host, and checks a given one', () => {
+    expect(loadConfig({ HOOKLINE_PUBLIC_URL: 'https://hooks.example.com' }).smtpFrom).toBe(
+      'Hookline <hookline@hooks.example.com>',
+    );
+    expect(loadConfig({ HOOKLINE_PUBLIC_URL: 'http://10.0.0.5:8787' }).smtpFrom).toBe(
+      'Hookline <hookline@localhost>',
+    );
+    expect(problemsOf({ HOOKLINE_SMTP_FROM: 'nobody' }).HOOKLINE_SMTP_FROM).toContain(
+      'must be an address',
+    );
+  });
+
+  it('reads the alert interval, 0 meaning every event', () => {
+    expect(loadConfig({ HOOKLINE_ALERT_INTERVAL_SECONDS: '0' }).alertIntervalSeconds).toBe(0);
+    expect(
+      problemsOf({ HOOKLINE_ALERT_INTERVAL_SECONDS: '1h' }).HOOKLINE_ALERT_INTERVAL_SECONDS,
+    ).toContain('whole number from 0 to 604800');
   });
 });

@@ -39,13 +39,21 @@ export interface Config {
   readonly retrySchedule: readonly number[];
   /** `HOOKLINE_RETENTION_DAYS` (default 30). */
   readonly retentionDays: number;
+  /** `HOOKLINE_STATS_RETENTION_DAYS`: daily per-endpoint stats rollups kept (default 400, ≥ retention). */
+  readonly statsRetentionDays: number;
   /** `HOOKLINE_OPERATIONAL_WEBHOOK_URL`; null = none. */
   readonly operationalWebhookUrl: string | null;
   /** `HOOKLINE_SMTP_URL`; null = no alert emails. */
   readonly smtpUrl: string | null;
+  /** `HOOKLINE_OPERATIONAL_WEBHOOK_SECRET`: the `whsec_` secret signing operational webhooks. */
+  readonly operationalWebhookSecret: string | null;
+  /** `HOOKLINE_SMTP_FROM`: the From of alert emails (default `Hookline <hookline@<public host>>`). */
+  readonly smtpFrom: string;
+  /** `HOOKLINE_ALERT_INTERVAL_SECONDS`: at most one alert per channel, endpoint and type this often (default 3600; 0 = every event). */
+  readonly alertIntervalSeconds: number;
   /** `HOOKLINE_LOG_LEVEL` (default `info`). */
   readonly logLevel: LogLevel;
-  /** `HOOKLINE_WORKER_CONCURRENCY`: deliveries in flight per worker process (default 50). */
+  /** `HOOKLINE_WORKER_CONCURRENCY`: deliveries in flight per worker process (default 200). */
   readonly workerConcurrency: number;
   /** `HOOKLINE_ENDPOINT_CONCURRENCY`: deliveries in flight per endpoint, all workers (default 10). */
   readonly endpointConcurrency: number;
@@ -65,6 +73,8 @@ export interface Config {
   readonly apiRateLimitPerSecond: number;
   /** `HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND`: requests per second per portal token, per process (default 20; 0 = unlimited); bursts of twice that. */
   readonly portalRateLimitPerSecond: number;
+  /** `HOOKLINE_SHUTDOWN_GRACE_SECONDS`: on SIGTERM/SIGINT, how long attempts in flight may finish (default 10). */
+  readonly shutdownGraceSeconds: number;
   /** Unknown `HOOKLINE_*` variables (probably typos), for the caller to log. */
   readonly warnings: readonly string[];
 }
@@ -103,8 +113,12 @@ export const CONFIG_VARIABLES = [
   'HOOKLINE_PUBLIC_URL',
   'HOOKLINE_RETRY_SCHEDULE',
   'HOOKLINE_RETENTION_DAYS',
+  'HOOKLINE_STATS_RETENTION_DAYS',
   'HOOKLINE_OPERATIONAL_WEBHOOK_URL',
   'HOOKLINE_SMTP_URL',
+  'HOOKLINE_OPERATIONAL_WEBHOOK_SECRET',
+  'HOOKLINE_SMTP_FROM',
+  'HOOKLINE_ALERT_INTERVAL_SECONDS',
   'HOOKLINE_LOG_LEVEL',
   'HOOKLINE_WORKER_CONCURRENCY',
   'HOOKLINE_ENDPOINT_CONCURRENCY',
@@ -116,6 +130,7 @@ export const CONFIG_VARIABLES = [
   'HOOKLINE_MAX_ENDPOINTS_PER_TENANT',
   'HOOKLINE_API_RATE_LIMIT_PER_SECOND',
   'HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND',
+  'HOOKLINE_SHUTDOWN_GRACE_SECONDS',
 ] as const;
 
 type Variable = (typeof CONFIG_VARIABLES)[number];
@@ -135,6 +150,17 @@ const LOG_LEVELS: readonly LogLevel[] = [
 
 /** The environment, defaulting to `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The public URL's host when it is a domain name (an address is no mail domain), else localhost. */
+function defaultMailDomain(publicUrl: string): string {
+  let host: string;
+  try {
+    host = new URL(publicUrl).hostname;
+  } catch {
+    return 'localhost';
+  }
+  return host.includes('.') && !ipaddr.isValid(host.replace(/^\[|\]$/g, '')) ? host : 'localhost';
+}
 
 /** Parses and validates the environment into a frozen `Config`; throws `ConfigError`. */
 export function loadConfig(env: Env = process.env): Config {
@@ -268,8 +294,55 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const retentionDays = integer('HOOKLINE_RETENTION_DAYS', 30, 1, 3650);
+  const statsRetentionDays = integer('HOOKLINE_STATS_RETENTION_DAYS', 400, 1, 3650);
+  // The stats API reads rollups for the days whose raw rows are gone: they must outlive them.
+  if (statsRetentionDays < retentionDays && raw('HOOKLINE_STATS_RETENTION_DAYS') !== undefined) {
+    fail(
+      'HOOKLINE_STATS_RETENTION_DAYS',
+      `must be at least HOOKLINE_RETENTION_DAYS (${retentionDays}): rollups stand in for deleted rows.`,
+    );
+  }
   const operationalWebhookUrl = url('HOOKLINE_OPERATIONAL_WEBHOOK_URL', ['https:', 'http:']);
   const smtpUrl = url('HOOKLINE_SMTP_URL', ['smtp:', 'smtps:']);
+  if (operationalWebhookUrl !== null) {
+    const parsed = new URL(operationalWebhookUrl);
+    if (parsed.username !== '' || parsed.password !== '') {
+      fail(
+        'HOOKLINE_OPERATIONAL_WEBHOOK_URL',
+        'must not contain a user name or password: receivers check the signature instead.',
+      );
+    }
+  }
+  // Signed like tenant deliveries, so the receiver needs a secret it knows.
+  const operationalWebhookSecret = raw('HOOKLINE_OPERATIONAL_WEBHOOK_SECRET') ?? null;
+  if (operationalWebhookSecret !== null) {
+    const body = operationalWebhookSecret.startsWith('whsec_')
+      ? operationalWebhookSecret.slice('whsec_'.length)
+      : '';
+    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(body)
+      ? Buffer.from(body, 'base64')
+      : Buffer.alloc(0);
+    if (bytes.length < 24 || bytes.length > 64) {
+      fail(
+        'HOOKLINE_OPERATIONAL_WEBHOOK_SECRET',
+        'must be a whsec_ secret of 24 to 64 bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`).',
+      );
+    }
+  } else if (operationalWebhookUrl !== null) {
+    fail(
+      'HOOKLINE_OPERATIONAL_WEBHOOK_SECRET',
+      'is required with HOOKLINE_OPERATIONAL_WEBHOOK_URL: operational webhooks are signed with it (a whsec_ secret, e.g. `echo whsec_$(openssl rand -base64 32)`).',
+    );
+  }
+  const smtpFrom =
+    raw('HOOKLINE_SMTP_FROM') ?? `Hookline <hookline@${defaultMailDomain(publicUrl)}>`;
+  if (/[\r\n]/.test(smtpFrom) || !/@[^@\s>]+>?$/.test(smtpFrom)) {
+    fail(
+      'HOOKLINE_SMTP_FROM',
+      'must be an address such as alerts@example.com or "Hookline <alerts@example.com>".',
+    );
+  }
+  const alertIntervalSeconds = integer('HOOKLINE_ALERT_INTERVAL_SECONDS', 3600, 0, 604_800);
 
   let logLevel: LogLevel = 'info';
   const levelText = raw('HOOKLINE_LOG_LEVEL')?.toLowerCase();
@@ -278,7 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     else fail('HOOKLINE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}.`);
   }
 
-  const workerConcurrency = integer('HOOKLINE_WORKER_CONCURRENCY', 50, 1, 10_000);
+  const workerConcurrency = integer('HOOKLINE_WORKER_CONCURRENCY', 200, 1, 10_000);
   const endpointConcurrency = integer('HOOKLINE_ENDPOINT_CONCURRENCY', 10, 1, 1000);
   // A lease must outlive the 15 s request timeout, or a slow attempt would be sent twice.
   const leaseSeconds = integer('HOOKLINE_LEASE_SECONDS', 60, 20, 3600);
@@ -309,6 +382,8 @@ export function loadConfig(env: Env = process.env): Config {
     1_000_000,
   );
 
+  const shutdownGraceSeconds = integer('HOOKLINE_SHUTDOWN_GRACE_SECONDS', 10, 0, 3600);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const known = new Set<string>(CONFIG_VARIABLES);
@@ -333,8 +408,12 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     retrySchedule: Object.freeze([...retrySchedule]),
     retentionDays,
+    statsRetentionDays: Math.max(statsRetentionDays, retentionDays),
     operationalWebhookUrl,
     smtpUrl,
+    operationalWebhookSecret,
+    smtpFrom,
+    alertIntervalSeconds,
     logLevel,
     workerConcurrency,
     endpointConcurrency,
@@ -346,6 +425,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxEndpointsPerTenant,
     apiRateLimitPerSecond,
     portalRateLimitPerSecond,
+    shutdownGraceSeconds,
     warnings: Object.freeze(warnings),
   });
 }

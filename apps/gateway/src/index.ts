@@ -1,3 +1,10 @@
+export {
+  type AlertDispatcher,
+  type AlertDispatcherOptions,
+  createAlertDispatcher,
+  createEmailTransport,
+  type EmailTransport,
+} from './alerts';
 export { type Config, ConfigError, type Env, loadConfig, type Role } from './config';
 export {
   createWorker,

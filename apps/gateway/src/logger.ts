@@ -23,19 +23,46 @@ export const REDACT_PATHS = [
   '*.params',
 ];
 
-/** The gateway's structured JSON logger (pino), with secrets and payloads redacted. */
+/** How long a log line waits in the stdout buffer at most (default destination). */
+export const LOG_FLUSH_INTERVAL_MS = 50;
+
+/**
+ * The gateway's structured JSON logger (pino), with secrets and payloads redacted.
+ *
+ * Default destination: stdout, buffered (up to 4 KiB, flushed every 50 ms and when the process
+ * exits). One write per log line costs a system call per request, a measurable share of the
+ * CPU at thousands of requests per second; the price is that a SIGKILL loses the last 50 ms of
+ * log lines (never data: nothing the gateway stores goes through the log).
+ */
 export function createLogger(
   options: { level?: string; destination?: DestinationStream } = {},
 ): Logger {
-  return pino(
+  let destination = options.destination;
+  let buffered: ReturnType<typeof pino.destination> | undefined;
+  if (!destination) {
+    // pino flushes a `sync: false` destination synchronously on exit.
+    buffered = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    destination = buffered;
+  }
+  const logger = pino(
     {
       level: options.level ?? 'info',
       base: { service: 'hookline-gateway' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    destination,
   );
+  if (buffered) {
+    const stream = buffered;
+    setInterval(() => {
+      // Nothing to do while a write is under way or before the stream is open.
+      try {
+        stream.flush();
+      } catch {}
+    }, LOG_FLUSH_INTERVAL_MS).unref();
+  }
+  return logger;
 }
 
 export type { Logger };

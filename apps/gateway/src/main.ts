@@ -10,13 +10,27 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import packageJson from '../package.json' with { type: 'json' };
+import { type AlertDispatcher, createAlertDispatcher } from './alerts/dispatcher';
+import { createEmailTransport, type EmailTransport } from './alerts/email';
 import { isCommand, runCommand } from './cli';
 import { type Config, ConfigError, type Env, loadConfig } from './config';
+import {
+  createMaintenance,
+  type Maintenance,
+  type MaintenanceOptions,
+} from './delivery/maintenance';
 import { createWorker, type Worker, type WorkerOptions } from './delivery/worker';
 import { API_KEY_PREFIX, generateApiKey, hashToken } from './domain/auth';
-import { createApp } from './http/app';
+import { createApp, createOperationsApp, type HttpObserver } from './http/app';
 import { createLogger, type Logger } from './logger';
-import { createAddressPolicy, createHttpClient, type HttpClient, systemResolver } from './net';
+import { createMetrics, type GatewayMetrics } from './metrics';
+import {
+  createAddressPolicy,
+  createHttpClient,
+  type HttpClient,
+  observeRefusals,
+  systemResolver,
+} from './net';
 import { createSigner } from './signing';
 import {
   connectPostgres,
@@ -67,6 +81,15 @@ export interface StartGatewayOptions {
     >
   >;
   /**
+   * The gateway host's clock as the worker reads it (attempt times, `webhook-timestamp`); default
+   * the system clock. For tests that jump it (test/faults/clock-jump.test.ts).
+   */
+  now?: () => Date;
+  /** Retention loop tuning beyond the config (tests). */
+  maintenance?: Partial<
+    Pick<MaintenanceOptions, 'intervalMs' | 'startDelayMs' | 'batchSize' | 'pauseMs' | 'now'>
+  >;
+  /**
    * Where the one-time banner with a generated API key goes. Default: stdout. It is never a
    * log line; pass `false` to print nothing (the key is still returned).
    */
@@ -77,15 +100,19 @@ export interface StartGatewayOptions {
 
 /** A running gateway. */
 export interface RunningGateway {
-  /** Where the API listens (`http://host:port`); null for role `worker`. */
+  /** Where it listens (`http://host:port`); a worker process serves only the operations routes there. */
   readonly url: string | null;
   /** The admin key generated at this start (first embedded start only). */
   readonly apiKey: string | undefined;
   readonly config: Config;
   readonly logger: Logger;
+  /** This instance's metrics (its own prom-client registry), as served at `/metrics`. */
+  readonly metrics: GatewayMetrics;
   /**
-   * Stops accepting requests, stops the worker (waiting up to `graceMs` for attempts in flight,
-   * default 10 s; the rest go back to the queue when their lease lapses) and closes the database.
+   * Graceful stop: `/readyz` turns 503, the listener closes (requests in flight finish), the
+   * worker stops claiming and waits up to `graceMs` (default `HOOKLINE_SHUTDOWN_GRACE_SECONDS`)
+   * for attempts in flight, records them, releases the leases of any still unfinished, and the
+   * database closes.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
 }
@@ -152,6 +179,24 @@ async function listen(
   });
 }
 
+/**
+ * While stopping, every response asks its client to close the connection: Node keeps serving
+ * keep-alive connections after `server.close()`, so without this a busy client would hold the
+ * process open, and it reconnects (to another instance) instead.
+ */
+async function closingConnection(pending: Response | Promise<Response>): Promise<Response> {
+  const response = await pending;
+  try {
+    response.headers.set('connection', 'close');
+    return response;
+  } catch {
+    // Immutable headers (a response passed through from fetch): copy it.
+    const copy = new Response(response.body, response);
+    copy.headers.set('connection', 'close');
+    return copy;
+  }
+}
+
 async function closeServer(server: Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeIdleConnections();
@@ -175,7 +220,20 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   let httpClient: HttpClient | undefined;
   let server: Server | undefined;
   let worker: Worker | undefined;
+  let maintenance: Maintenance | undefined;
   let workerDatabase: Database | undefined;
+  const metrics = createMetrics({ version: GATEWAY_VERSION, role: config.role, logger });
+  const observer: HttpObserver = {
+    request: (method, route, status, seconds) =>
+      metrics.httpRequest(method, route, status, seconds),
+    messageAccepted: () => metrics.messageAccepted(),
+  };
+  // Set at the start of a stop: `/readyz` answers 503 from then on.
+  let draining = false;
+  const isDraining = () => draining;
+  let alerts: AlertDispatcher | undefined;
+  let alertEmail: EmailTransport | undefined;
+  let alertHttpClient: HttpClient | undefined;
   try {
     const migrated = await database.migrate();
     logger.info(
@@ -203,6 +261,12 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       );
     }
     const workerStore = workerDatabase ? createStore(workerDatabase.sql, { cipher, waker }) : store;
+    metrics.watchQueue(() => store.queue.stats());
+    metrics.watchPool(
+      config.role === 'all' ? (workerDatabase ? 'api' : 'shared') : config.role,
+      () => database.poolStats(),
+    );
+    if (workerDatabase) metrics.watchPool('worker', () => workerDatabase!.poolStats());
     const policy = createAddressPolicy({
       allowHttp: config.allowHttp,
       allowNetworks: config.allowNetworks,
@@ -212,18 +276,22 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       policy,
       resolve: systemResolver,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
+      onBlocked: () => metrics.ssrfBlocked('delivery'),
     });
     const apiKey = await bootstrapApiKey(config, store, logger);
 
     let url: string | null = null;
-    if (config.role !== 'worker') {
+    // Every role listens: a worker process serves /healthz, /readyz and /metrics only.
+    {
       // Listen first, so that port 0 is known before the app (and its public URL) is made.
       let app: Hono | undefined;
       const listening = await listen(
         config,
         (request) =>
           app
-            ? app.fetch(request)
+            ? draining
+              ? closingConnection(app.fetch(request))
+              : app.fetch(request)
             : Response.json(
                 { error: { code: 'not_ready', message: 'The gateway is starting.' } },
                 { status: 503 },
@@ -234,29 +302,44 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       url = listenUrl(config.host, listening.port);
       const publicUrl = new URL(config.publicUrl);
       if (publicUrl.port === '0') publicUrl.port = String(listening.port);
-      app = createApp({
-        store,
-        database,
-        logger,
-        httpClient,
-        policy,
-        resolve: systemResolver,
-        allowHttp: config.allowHttp,
-        publicUrl: publicUrl.toString().replace(/\/+$/, ''),
-        version: GATEWAY_VERSION,
-        retrySchedule: [...config.retrySchedule],
-        adminKeyHashes: config.apiKey === null ? [] : [hashToken(config.apiKey)],
-        maxEndpointsPerTenant: config.maxEndpointsPerTenant,
-        // Bursts of twice the per-second rate.
-        apiRateLimit: {
-          perSecond: config.apiRateLimitPerSecond,
-          burst: Math.max(1, 2 * config.apiRateLimitPerSecond),
-        },
-        portalRateLimit: {
-          perSecond: config.portalRateLimitPerSecond,
-          burst: Math.max(1, 2 * config.portalRateLimitPerSecond),
-        },
-      });
+      app =
+        config.role === 'worker'
+          ? createOperationsApp({
+              database,
+              logger,
+              version: GATEWAY_VERSION,
+              publicUrl: publicUrl.toString().replace(/\/+$/, ''),
+              metrics: metrics.registry,
+              observer,
+              draining: isDraining,
+            })
+          : createApp({
+              store,
+              database,
+              logger,
+              httpClient,
+              // Refusals here are registration-stage SSRF blocks.
+              policy: observeRefusals(policy, () => metrics.ssrfBlocked('registration')),
+              metrics: metrics.registry,
+              observer,
+              draining: isDraining,
+              resolve: systemResolver,
+              allowHttp: config.allowHttp,
+              publicUrl: publicUrl.toString().replace(/\/+$/, ''),
+              version: GATEWAY_VERSION,
+              retrySchedule: [...config.retrySchedule],
+              adminKeyHashes: config.apiKey === null ? [] : [hashToken(config.apiKey)],
+              maxEndpointsPerTenant: config.maxEndpointsPerTenant,
+              // Bursts of twice the per-second rate.
+              apiRateLimit: {
+                perSecond: config.apiRateLimitPerSecond,
+                burst: Math.max(1, 2 * config.apiRateLimitPerSecond),
+              },
+              portalRateLimit: {
+                perSecond: config.portalRateLimitPerSecond,
+                burst: Math.max(1, 2 * config.portalRateLimitPerSecond),
+              },
+            });
     }
 
     if (config.role !== 'api') {
@@ -274,11 +357,67 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
         retrySchedule: config.retrySchedule,
         disableAfterFailingMs: config.disableAfterDays * 24 * 60 * 60 * 1000,
         userAgentVersion: GATEWAY_VERSION,
+        metrics: metrics.worker,
         // Operational webhooks and tenant alerts plug in here.
         onEvent: (event) => logger.info({ event }, 'operational event'),
+        ...(options.now ? { now: options.now } : {}),
         ...options.worker,
       });
       await worker.start();
+    }
+
+    // Retention (docs/gateway.md "Retention"): every worker process schedules it; one at a time
+    // runs it (advisory lock). On the main pool: the run holds one connection for its lock.
+    if (config.role !== 'api') {
+      maintenance = createMaintenance({
+        db: database.sql,
+        logger,
+        retentionDays: config.retentionDays,
+        statsRetentionDays: config.statsRetentionDays,
+        ...options.maintenance,
+      });
+      maintenance.start();
+    }
+
+    // Alerts (docs/alerts.md): every worker process dispatches; state is in the database.
+    if (config.role !== 'api') {
+      if (config.operationalWebhookUrl !== null) {
+        // The operator's own URL, often internal: exempt from the SSRF guard (docs/security.md),
+        // still pinned, timed out and never redirected.
+        alertHttpClient = createHttpClient({
+          policy: createAddressPolicy({ allowHttp: true, allowNetworks: ['0.0.0.0/0', '::/0'] }),
+          resolve: systemResolver,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+        });
+      }
+      if (config.smtpUrl !== null) {
+        alertEmail = createEmailTransport(config.smtpUrl, {
+          ...(options.ca === undefined ? {} : { tls: { ca: [options.ca].flat() } }),
+        });
+      }
+      const alertPublicUrl = new URL(config.publicUrl);
+      if (alertPublicUrl.port === '0' && url !== null) alertPublicUrl.port = new URL(url).port;
+      alerts = createAlertDispatcher({
+        store: workerStore,
+        logger,
+        channels: {
+          operationalWebhook:
+            alertHttpClient && config.operationalWebhookSecret !== null
+              ? {
+                  url: config.operationalWebhookUrl!,
+                  secret: config.operationalWebhookSecret,
+                  client: alertHttpClient,
+                }
+              : null,
+          email: alertEmail ? { transport: alertEmail, from: config.smtpFrom } : null,
+          slack: { client: httpClient },
+        },
+        publicUrl: alertPublicUrl.toString().replace(/\/+$/, ''),
+        userAgentVersion: GATEWAY_VERSION,
+        intervalMs: config.alertIntervalSeconds * 1000,
+        pollIntervalMs: Math.min(1000, config.pollIntervalMs),
+      });
+      await alerts.start();
     }
 
     if (apiKey && options.printBanner !== false) {
@@ -302,13 +441,20 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       apiKey,
       config,
       logger,
-      stop: ({ graceMs = 10_000 } = {}) => {
+      metrics,
+      stop: ({ graceMs = config.shutdownGraceSeconds * 1000 } = {}) => {
         stopped ??= (async () => {
+          // From here /readyz answers 503, and the listener accepts no new connection.
+          draining = true;
           logger.info({ graceMs }, 'stopping');
           await Promise.all([
             server ? closeServer(server, graceMs) : undefined,
             worker?.stop({ graceMs }),
+            maintenance?.stop(),
+            alerts?.stop({ graceMs }),
           ]);
+          alertEmail?.close();
+          void alertHttpClient?.close().catch(() => {});
           await workerDatabase?.close();
           await database.close();
           // Attempts abandoned past the grace period may still hold connections: do not wait.
@@ -320,6 +466,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
     };
   } catch (error) {
     await worker?.stop({ graceMs: 0 }).catch(() => {});
+    await maintenance?.stop().catch(() => {});
+    await alerts?.stop({ graceMs: 0 }).catch(() => {});
+    alertEmail?.close();
+    void alertHttpClient?.close().catch(() => {});
     if (server) await closeServer(server, 0).catch(() => {});
     void httpClient?.close().catch(() => {});
     await workerDatabase?.close().catch(() => {});
@@ -362,6 +512,12 @@ async function runCli(): Promise<void> {
     }
     stopping = true;
     gateway.logger.info({ signal }, 'signal received: stopping gracefully');
+    // A stop that hangs past its grace (a database that does not answer) still ends the process.
+    const graceMs = gateway.config.shutdownGraceSeconds * 1000;
+    setTimeout(() => {
+      gateway.logger.error({ graceMs }, 'stopping took too long: exiting');
+      process.exit(1);
+    }, graceMs + 15_000).unref();
     gateway.stop().then(
       () => process.exit(0),
       (error) => {

@@ -359,7 +359,7 @@ describe('the SDK against the real gateway', () => {
 
     expect(await hookline.operations.health()).toEqual({ status: 'ok' });
     expect(await hookline.operations.readiness()).toEqual({ status: 'ready' });
-    expect(await hookline.operations.metrics()).toMatch(/^hookline_up 1$/m);
+    expect(await hookline.operations.metrics()).toMatch(/^hookline_build_info\{.*\} 1$/m);
     const openApi = await hookline.operations.openApi();
     expect(openApi.openapi).toMatch(/^3\.1/);
     expect(Object.keys(openApi.paths as object)).toContain('/v1/endpoints/{id}/rotate-secret');

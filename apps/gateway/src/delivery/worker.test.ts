@@ -1,27 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { endpointInput, testDrivers, useTestDatabase } from '../../test/databases';
-import { type Receiver, type ReceiverHandler, startReceiver } from '../../test/receivers';
-import { createLogger } from '../logger';
-import { createHttpClient, type HttpClient } from '../net/http-client';
-import { createAddressPolicy } from '../net/policy';
+import { describe, expect, it } from 'vitest';
+import { testDrivers, useTestDatabase } from '../../test/databases';
+import { useWorkerHarness, waitFor } from '../../test/workers';
 import type { Store } from '../storage';
-import { createWorker, type Worker, type WorkerEvent, type WorkerOptions } from './worker';
-
-const logger = createLogger({ level: process.env.WLOG ?? 'silent' });
-
-async function waitFor<T>(
-  check: () => T | Promise<T>,
-  { timeoutMs = 5_000, what = 'condition' } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((done) => setTimeout(done, 10));
-  }
-}
+import type { WorkerEvent } from './worker';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,38 +12,7 @@ function percentile(values: number[], p: number): number {
 
 describe.each(testDrivers)('delivery worker (%s)', (driver) => {
   const t = useTestDatabase(driver);
-  const client: HttpClient = createHttpClient({
-    policy: createAddressPolicy({ allowHttp: true, allowNetworks: ['127.0.0.0/8'] }),
-    timeoutMs: 5_000,
-  });
-  const receivers: Receiver[] = [];
-  const workers: Worker[] = [];
-
-  async function receiver(handler?: ReceiverHandler): Promise<Receiver> {
-    const r = await startReceiver(handler);
-    receivers.push(r);
-    return r;
-  }
-
-  async function worker(overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
-    const w = createWorker({
-      store: t.store,
-      httpClient: client,
-      logger,
-      userAgentVersion: '0.0.0-test',
-      concurrency: 8,
-      retrySchedule: [0.2, 0.4],
-      random: () => 0.5,
-      ...overrides,
-    });
-    workers.push(w);
-    await w.start();
-    return w;
-  }
-
-  async function endpoint(url: string, overrides: Parameters<typeof endpointInput>[0] = {}) {
-    return t.store.endpoints.create(endpointInput({ url, ...overrides }));
-  }
+  const { receiver, worker, endpoint } = useWorkerHarness(t, { retrySchedule: [0.2, 0.4] });
 
   async function send(tenantId = 't1', eventType = 'order.created', payload: unknown = { n: 1 }) {
     const result = await t.store.messages.create({
@@ -76,12 +27,6 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
   async function deliveriesOf(messageId: string) {
     return (await t.store.deliveries.list({ messageId })).data;
   }
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop({ graceMs: 200 })));
-    await Promise.all(receivers.splice(0).map((r) => r.close()));
-  });
-  afterAll(() => client.close());
 
   it('delivers a due message, signed, and records it as succeeded', async () => {
     const r = await receiver();
@@ -132,6 +77,8 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     expect(gaps[1]).toBeGreaterThanOrEqual(395);
     expect(gaps[1]).toBeLessThan(400 + 1_500);
     expect(full!.attempts.map((a) => a.outcome)).toEqual(['http_5xx', 'http_5xx', 'http_5xx']);
+    // Told once the worker has the record's answer, a moment after the commit seen above.
+    await waitFor(() => events.length > 0, { what: 'the delivery.dead event' });
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'delivery.dead', deliveryId: delivery!.id }),
     );
@@ -181,6 +128,9 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
       return found?.status === 'disabled' ? found : null;
     });
     expect(disabled.disabledReason).toBe('gone');
+    // Told once the worker has the record's answer, which may come a moment after the commit
+    // that the read above saw.
+    await waitFor(() => events.length > 0, { what: 'the endpoint.disabled event' });
     expect(events).toContainEqual({
       type: 'endpoint.disabled',
       endpointId: ep.id,
@@ -242,6 +192,47 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     );
     expect(p50).toBeLessThan(50);
     expect(max).toBeLessThan(1_000);
+  });
+
+  it('spaces claims only while they return rows: after an empty claim the next message is claimed at once', async () => {
+    const r = await receiver();
+    await endpoint(r.url);
+    const claims: { at: number; rows: number }[] = [];
+    let onEmpty: (() => void) | undefined;
+    const timed: Pick<Store, 'queue' | 'endpoints'> = {
+      endpoints: t.store.endpoints,
+      queue: {
+        ...t.store.queue,
+        claim: async (options) => {
+          const at = performance.now();
+          const rows = await t.store.queue.claim(options);
+          claims.push({ at, rows: rows.length });
+          if (rows.length === 0) onEmpty?.();
+          return rows;
+        },
+      },
+    };
+    // A long interval, so that waiting for it cannot pass for claiming at once.
+    await worker({ store: timed, concurrency: 2, minClaimIntervalMs: 400, maxIdleMs: 5_000 });
+    // Under load: six messages, two slots. Claims that found rows are 400 ms apart at least.
+    await Promise.all(Array.from({ length: 6 }, () => send()));
+    await waitFor(() => r.requests.length === 6, { what: 'six deliveries' });
+    const emptied = new Promise<void>((done) => {
+      onEmpty = done;
+    });
+    await emptied;
+    const busy = claims.filter((c) => c.rows > 0).map((c) => c.at);
+    expect(busy.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < busy.length; i++) expect(busy[i]! - busy[i - 1]!).toBeGreaterThan(390);
+    // Idle now (the last claim found nothing): a new message is claimed without waiting out
+    // the interval since that claim.
+    const before = claims.length;
+    const sentAt = performance.now();
+    await send();
+    await waitFor(() => claims.length > before && claims[before]!.rows === 1, {
+      what: 'the claim of the new message',
+    });
+    expect(claims[before]!.at - sentAt).toBeLessThan(200);
   });
 
   it('records outcomes in batches', async () => {

@@ -3,9 +3,13 @@ import type { Logger } from '../logger';
 import type { HttpClient } from '../net/http-client';
 import type { Signer } from '../signing/signer';
 import {
+  type CircuitBreakerPolicy,
   type ClaimCursor,
   type ClaimedDelivery,
+  type ClaimStats,
+  DEFAULT_CIRCUIT_BREAKER,
   DEFAULT_MAX_PER_ENDPOINT,
+  type EndpointHealthPolicy,
   type OutcomeInput,
   type RecordedOutcome,
   type Store,
@@ -20,7 +24,10 @@ export const DEFAULT_MAX_IDLE_MS = 5_000;
 /** An endpoint failing every attempt for this long is disabled (API.md: 5 days). */
 export const DEFAULT_DISABLE_AFTER_FAILING_MS = 5 * 24 * 60 * 60 * 1000;
 
-/** An operational event the worker detected (for the operational webhook and tenant alerts). */
+/**
+ * An operational event a record wrote (to logs and hooks; the `operational_events` row written in
+ * the same statement is what the alert dispatcher sends).
+ */
 export type WorkerEvent =
   | {
       type: 'delivery.dead';
@@ -71,14 +78,41 @@ export interface WorkerOptions {
   minClaimIntervalMs?: number;
   /** How long finished attempts wait to be recorded together (default 10 ms). */
   recordDelayMs?: number;
-  /** Disable endpoints failing this long (default 5 days); `Infinity` never does. */
+  /**
+   * Disable endpoints failing this long (default 5 days); `Infinity` never does. Decided by the
+   * database clock when the outcome is recorded.
+   */
   disableAfterFailingMs?: number;
-  /** Told about dead deliveries, automatic disables and recoveries. Must not throw. */
+  /**
+   * The circuit breaker's thresholds (default `DEFAULT_CIRCUIT_BREAKER`: 90 % of ≥ 20 attempts
+   * in a sliding minute failed → open; probes from 30 s, doubling to 10 min); `false` opens none.
+   */
+  circuitBreaker?: Partial<CircuitBreakerPolicy> | false;
+  /**
+   * Told about dead deliveries, automatic disables and recoveries after the record that wrote
+   * their `operational_events` rows has committed. Must not throw.
+   */
   onEvent?: (event: WorkerEvent) => void;
+  /** Counts claims, attempts and records (`/metrics`); see `WorkerMetrics`. */
+  metrics?: WorkerMetrics;
   /** The clock (tests). */
   now?: () => Date;
   /** Jitter source in [0, 1) (tests). */
   random?: () => number;
+}
+
+/** The worker's metric hooks (`metrics.ts` implements them on prom-client). Must not throw. */
+export interface WorkerMetrics {
+  /** After each successful claim. */
+  claimed(stats: ClaimStats): void;
+  /** A claimed delivery's attempt starts. */
+  attemptStarted(): void;
+  /** An attempt ended (before its outcome is recorded). */
+  attemptFinished(outcome: AttemptRecord['outcome'], seconds: number): void;
+  /** An attempt's outcome was recorded with this delivery status, or null: not recorded. */
+  recorded(status: OutcomeInput['status'] | null): void;
+  /** Claimed deliveries no longer held by this worker (recorded, released or abandoned). */
+  settled(count: number): void;
 }
 
 /** A running delivery loop. */
@@ -86,8 +120,10 @@ export interface Worker {
   /** Subscribes to wake-ups and starts claiming. */
   start(): Promise<void>;
   /**
-   * Stops claiming, waits up to `graceMs` (default 10 s) for attempts in flight and records their
-   * outcomes; anything still in flight afterwards is left to its lease, and is delivered again.
+   * Stops claiming (no attempt starts after this is called), waits up to `graceMs` (default
+   * 10 s) for attempts in flight and records their outcomes; the leases of attempts still
+   * unfinished then are released, so that another worker claims them at once (same
+   * `webhook-id`) rather than when the lease would have lapsed.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Deliveries claimed and not yet recorded. */
@@ -132,6 +168,15 @@ export function createWorker(options: WorkerOptions): Worker {
     'maxPerEndpoint',
   );
   const disableAfterFailingMs = options.disableAfterFailingMs ?? DEFAULT_DISABLE_AFTER_FAILING_MS;
+  if (!(disableAfterFailingMs > 0)) throw new RangeError('disableAfterFailingMs must be positive.');
+  // How records move endpoint health: the database decides, by its own clock, in the record.
+  const health: EndpointHealthPolicy = {
+    disableAfterFailingMs: Number.isFinite(disableAfterFailingMs) ? disableAfterFailingMs : null,
+    breaker:
+      options.circuitBreaker === false
+        ? null
+        : { ...DEFAULT_CIRCUIT_BREAKER, ...(options.circuitBreaker ?? {}) },
+  };
   const minClaimIntervalMs = Math.max(0, options.minClaimIntervalMs ?? 10);
   const recordDelayMs = Math.max(0, options.recordDelayMs ?? 10);
   const now = options.now ?? (() => new Date());
@@ -147,6 +192,8 @@ export function createWorker(options: WorkerOptions): Worker {
   // Claimed and not yet recorded: bounds the leases this worker holds.
   let inFlight = 0;
   const sending = new Set<Promise<void>>();
+  // Attempts under way, by delivery id: their leases are released when a stop's grace runs out.
+  const attempting = new Map<string, ClaimedDelivery>();
   let pumping: Promise<void> | null = null;
   let dirty = false;
   /**
@@ -208,8 +255,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const free = concurrency - inFlight;
       // Full: `dirty` stays set and the next recorded outcome claims again.
       if (free <= 0) return;
-      // Claims at most every `minClaimIntervalMs`: wake-ups arriving meanwhile share one claim.
-      const wait = lastClaimAt + minClaimIntervalMs - Date.now();
+      // Under load (the last claim returned rows), claims at most every `minClaimIntervalMs`:
+      // wake-ups arriving meanwhile share one claim. After an empty claim nothing is queued
+      // behind this wake-up, so it claims at once: an idle poll (e.g. for an endpoint at its
+      // cap) must not delay the next message of another endpoint.
+      const wait = backlogPossible ? lastClaimAt + minClaimIntervalMs - Date.now() : 0;
       if (wait > 0) {
         await sleep(wait);
         if (state !== 'running') return;
@@ -218,16 +268,29 @@ export function createWorker(options: WorkerOptions): Worker {
       dirty = false;
       const limit = Math.min(batchSize, concurrency - inFlight);
       let claimed: ClaimedDelivery[];
+      const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
       try {
-        claimed = await store.queue.claim({ workerId, limit, leaseMs, maxPerEndpoint, cursor });
+        claimed = await store.queue.claim({
+          workerId,
+          limit,
+          leaseMs,
+          maxPerEndpoint,
+          cursor,
+          stats,
+        });
         claimFailures = 0;
+        options.metrics?.claimed(stats);
       } catch (error) {
         claimFailures++;
         log.error({ err: error, failures: claimFailures }, 'claiming deliveries failed');
         arm(Date.now() + Math.min(maxIdleMs, 250 * 2 ** Math.min(claimFailures, 5)));
         return;
       }
-      // Even when stopping meanwhile: these leases are ours, so they are attempted.
+      if (state !== 'running') {
+        // Stopped during the claim: nothing starts after a stop, so these go straight back.
+        await giveBack(claimed);
+        return;
+      }
       for (const delivery of claimed) dispatch(delivery);
       lastClaimed = claimed.length;
       backlogPossible = claimed.length > 0;
@@ -267,14 +330,21 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function dispatch(delivery: ClaimedDelivery): void {
     inFlight++;
+    attempting.set(delivery.id, delivery);
+    options.metrics?.attemptStarted();
     const endpointId = delivery.endpoint.id;
     const leased = (perEndpoint.get(endpointId) ?? 0) + 1;
     perEndpoint.set(endpointId, leased);
     // At its cap, the endpoint's other due rows were skipped: claim again when a slot frees.
     if (leased >= maxPerEndpoint) capped.add(endpointId);
     const task = attempt(delivery).then(
-      (done) => enqueue(done),
+      (done) => {
+        attempting.delete(delivery.id);
+        options.metrics?.attemptFinished(done.record.outcome, (done.record.latencyMs ?? 0) / 1000);
+        enqueue(done);
+      },
       (error) => {
+        attempting.delete(delivery.id);
         // attempt() handles its own failures; this is a bug guard. The lease will lapse.
         release([delivery]);
         log.error({ err: error, deliveryId: delivery.id }, 'delivery attempt crashed');
@@ -325,10 +395,10 @@ export function createWorker(options: WorkerOptions): Worker {
         effects: { disableEndpoint: false, disableReason: null, retryAfterMs: null },
       };
     }
-    return { delivery, record, outcome: decide(delivery, record, startedAt) };
+    return { delivery, record, outcome: decide(delivery, record) };
   }
 
-  function decide(delivery: ClaimedDelivery, record: AttemptRecord, startedAt: Date): OutcomeInput {
+  function decide(delivery: ClaimedDelivery, record: AttemptRecord): OutcomeInput {
     const base = {
       deliveryId: delivery.id,
       leaseToken: delivery.leaseToken,
@@ -347,8 +417,10 @@ export function createWorker(options: WorkerOptions): Worker {
       },
     };
     if (record.outcome === 'success') return { ...base, status: 'succeeded' };
-    // A test is never retried nor dead-lettered.
+    // A test is never retried nor dead-lettered, and never disables its endpoint.
     if (delivery.test) return { ...base, status: 'failed', nextAttemptAt: null };
+    // 410: disabled in the record statement, atomically with its event.
+    const gone = record.effects.disableEndpoint ? { disableEndpoint: 'gone' as const } : {};
     const decision = nextAttemptDelay({
       schedule: delivery.endpoint.retrySchedule ?? schedule,
       attemptNumber: delivery.attemptNumber,
@@ -357,14 +429,16 @@ export function createWorker(options: WorkerOptions): Worker {
       retryAfterMs: record.effects.retryAfterMs,
       ...(options.random ? { random: options.random } : {}),
     });
-    if (decision.kind === 'dead') return { ...base, status: 'dead' };
-    // Delays count from when the failure was known.
-    const failedAt = startedAt.getTime() + record.latencyMs;
-    return { ...base, status: 'failed', nextAttemptAt: new Date(failedAt + decision.delayMs) };
+    if (decision.kind === 'dead') return { ...base, ...gone, status: 'dead' };
+    // A delay, not a time: the record stores the database's now() + delay, so a jump of this
+    // host's clock neither parks the retry nor fires it early. (It counts from the record, which
+    // follows the failure by at most the batching delay.)
+    return { ...base, ...gone, status: 'failed', retryDelayMs: decision.delayMs };
   }
 
   /** Frees the slots of recorded (or abandoned) deliveries. */
   function release(deliveries: ClaimedDelivery[]): void {
+    options.metrics?.settled(deliveries.length);
     for (const delivery of deliveries) {
       inFlight--;
       const endpointId = delivery.endpoint.id;
@@ -405,9 +479,13 @@ export function createWorker(options: WorkerOptions): Worker {
     while (finished.length > 0) {
       const batch = finished.splice(0, MAX_RECORD_BATCH);
       const results = await record(batch);
+      for (let i = 0; i < batch.length; i++) {
+        const result = results?.[i];
+        options.metrics?.recorded(result?.recorded ? batch[i]!.outcome.status : null);
+      }
       release(batch.map((f) => f.delivery));
       pumpSoon();
-      if (results) await applyEffects(batch, results);
+      if (results) applyEffects(batch, results);
     }
   }
 
@@ -415,7 +493,7 @@ export function createWorker(options: WorkerOptions): Worker {
     const outcomes = batch.map((f) => f.outcome);
     for (let tries = 1; ; tries++) {
       try {
-        return await store.queue.recordOutcomes(outcomes);
+        return await store.queue.recordOutcomes(outcomes, health);
       } catch (error) {
         const leaseLeft =
           Math.min(...batch.map((f) => f.delivery.lockedUntil.getTime())) - Date.now();
@@ -433,8 +511,14 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
-  async function applyEffects(batch: Finished[], results: RecordedOutcome[]): Promise<void> {
-    const disabled = new Set<string>();
+  /**
+   * Logs what the record did and tells `onEvent`. The record statement itself decided dead
+   * deliveries, disables, recoveries and breaker moves, and wrote their events; nothing here
+   * changes state.
+   */
+  function applyEffects(batch: Finished[], results: RecordedOutcome[]): void {
+    // Endpoint changes are reported on every outcome of that endpoint in the batch: once each.
+    const seen = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const { delivery, record: attempt, outcome } = batch[i]!;
       const result = results[i]!;
@@ -453,70 +537,69 @@ export function createWorker(options: WorkerOptions): Worker {
       if (outcome.status === 'succeeded') log.debug(fields, 'delivered');
       else if (outcome.status === 'dead') {
         log.warn(fields, 'delivery dead after its last attempt');
-        emit({
-          type: 'delivery.dead',
-          deliveryId: delivery.id,
-          endpointId: delivery.endpoint.id,
-          tenantId: delivery.tenantId,
-          messageId: delivery.message.id,
-        });
+        if (!delivery.test) {
+          emit({
+            type: 'delivery.dead',
+            deliveryId: delivery.id,
+            endpointId: delivery.endpoint.id,
+            tenantId: delivery.tenantId,
+            messageId: delivery.message.id,
+          });
+        }
       } else {
-        log.info({ ...fields, nextAttemptAt: outcome.nextAttemptAt }, 'attempt failed');
-        // Our own retry: no need to ask the database when to wake for it.
-        if (outcome.nextAttemptAt) arm(outcome.nextAttemptAt.getTime() + 2);
+        log.info({ ...fields, nextAttemptAt: result.nextAttemptAt }, 'attempt failed');
+        // Our own retry: no need to ask the database when to wake for it. (Relative to this
+        // host's monotonic timers, so a skew between the two clocks does not matter.)
+        if (outcome.retryDelayMs != null) arm(Date.now() + outcome.retryDelayMs + 2);
       }
-      if (delivery.test) continue;
+      if (delivery.test || seen.has(delivery.endpoint.id)) continue;
+      seen.add(delivery.endpoint.id);
+      const endpointFields = { endpointId: delivery.endpoint.id, tenantId: delivery.tenantId };
+      if (result.breaker === 'opened') {
+        log.warn(endpointFields, 'circuit breaker opened: endpoint throttled to probes');
+      } else if (result.breaker === 'reopened') {
+        log.info(endpointFields, 'circuit breaker probe failed; breaker stays open');
+      } else if (result.breaker === 'closed') {
+        log.info(endpointFields, 'circuit breaker closed');
+      }
       if (result.endpointRecovered) {
-        emit({
-          type: 'endpoint.recovered',
-          endpointId: delivery.endpoint.id,
-          tenantId: delivery.tenantId,
-        });
+        log.info(endpointFields, 'endpoint recovered');
+        emit({ type: 'endpoint.recovered', ...endpointFields });
       }
-      let reason: 'gone' | 'failing' | null = null;
-      if (attempt.effects.disableEndpoint) reason = 'gone';
-      else if (
-        result.endpointFailingSince &&
-        attempt.attemptedAt.getTime() - result.endpointFailingSince.getTime() >=
-          disableAfterFailingMs
-      ) {
-        reason = 'failing';
+      if (result.endpointDisabled) {
+        log.warn({ ...endpointFields, reason: result.endpointDisabled }, 'endpoint disabled');
+        emit({ type: 'endpoint.disabled', ...endpointFields, reason: result.endpointDisabled });
       }
-      if (reason && !disabled.has(delivery.endpoint.id)) {
-        disabled.add(delivery.endpoint.id);
-        await disable(delivery, reason);
-      }
-    }
-  }
-
-  async function disable(delivery: ClaimedDelivery, reason: 'gone' | 'failing'): Promise<void> {
-    try {
-      // Another attempt (or the operator) may have disabled it already: one event per disable.
-      const current = await store.endpoints.get(delivery.endpoint.id);
-      if (!current || current.status === 'disabled') return;
-      const endpoint = await store.endpoints.setStatus(delivery.endpoint.id, 'disabled', {
-        reason,
-      });
-      if (!endpoint) return;
-      log.warn({ endpointId: delivery.endpoint.id, reason }, 'endpoint disabled');
-      emit({
-        type: 'endpoint.disabled',
-        endpointId: delivery.endpoint.id,
-        tenantId: delivery.tenantId,
-        reason,
-      });
-    } catch (error) {
-      log.error({ err: error, endpointId: delivery.endpoint.id }, 'disabling endpoint failed');
     }
   }
 
   let stopped: Promise<void> | undefined;
+
+  /** Gives back leases this worker will not finish: any worker may claim them at once. */
+  async function giveBack(deliveries: ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      const released = await store.queue.release(
+        deliveries.map((d) => ({ deliveryId: d.id, leaseToken: d.leaseToken })),
+      );
+      log.info(
+        { released: released.length, deliveryIds: released },
+        'released the leases of unfinished deliveries',
+      );
+    } catch (error) {
+      log.error(
+        { err: error, count: deliveries.length },
+        'releasing leases failed; the deliveries come back when their leases lapse',
+      );
+    }
+  }
 
   async function stopRunning(graceMs: number): Promise<void> {
     if (state === 'new') {
       state = 'stopped';
       return;
     }
+    const deadline = Date.now() + graceMs;
     state = 'stopping';
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -526,15 +609,17 @@ export function createWorker(options: WorkerOptions): Worker {
       let expired = false;
       await Promise.race([
         Promise.allSettled([...sending]),
-        sleep(graceMs).then(() => {
+        sleep(Math.max(0, deadline - Date.now())).then(() => {
           expired = true;
         }),
       ]);
-      if (expired && sending.size > 0) {
+      if (expired && attempting.size > 0) {
         log.warn(
-          { inFlight: sending.size },
-          'stop grace period over; leaving attempts to their leases',
+          { inFlight: attempting.size },
+          'stop grace period over; releasing the leases of unfinished attempts',
         );
+        // Their outcomes, should they still arrive, are no longer recorded (the lease check).
+        await giveBack([...attempting.values()]);
       }
     }
     // Record everything that finished (and anything finishing while this runs).

@@ -49,6 +49,81 @@ export interface AppDeps {
   apiRateLimit?: RateLimitOptions;
   /** Request rate per portal token (`HOOKLINE_PORTAL_RATE_LIMIT_PER_SECOND`), in this process; default none. */
   portalRateLimit?: RateLimitOptions;
+  /** Told of every request and every new message (metrics). */
+  observer?: HttpObserver;
+  /** True while the process shuts down: `/readyz` answers 503 so load balancers drain it. */
+  draining?: () => boolean;
+}
+
+/** Request-level metric hooks (`metrics.ts` implements them). */
+export interface HttpObserver {
+  /** `route` is the matched route template (`/v1/endpoints/:id`) or `unmatched`, never a raw path. */
+  request(method: string, route: string, status: number, seconds: number): void;
+  /** A new message was accepted (not an idempotent replay). */
+  messageAccepted(): void;
+}
+
+/** The route label of a request: its template; requests no route matched share one label. */
+function routeLabel(route: string, status: number): string {
+  return route === '/*' || route === '*' || (status === 404 && route.endsWith('*'))
+    ? 'unmatched'
+    : route;
+}
+
+/** Counts a finished request by its route template (see `routeLabel`). */
+function observe(
+  deps: Pick<AppDeps, 'observer'>,
+  method: string,
+  route: string,
+  status: number,
+  startedAt: number,
+): void {
+  deps.observer?.request(
+    method,
+    routeLabel(route, status),
+    status,
+    (performance.now() - startedAt) / 1000,
+  );
+}
+
+/** The operations routes' dependencies, the same in both apps. */
+function operationsDeps(deps: OperationsAppDeps) {
+  return {
+    database: deps.database,
+    version: deps.version,
+    publicUrl: deps.publicUrl,
+    metrics: deps.metrics ?? minimalMetrics(deps.version),
+    ...(deps.draining ? { draining: deps.draining } : {}),
+  };
+}
+
+/** What the operations-only app (a worker process's listener) needs. */
+export type OperationsAppDeps = Pick<
+  AppDeps,
+  'database' | 'logger' | 'version' | 'publicUrl' | 'metrics' | 'observer' | 'draining'
+>;
+
+/**
+ * `/healthz`, `/readyz`, `/metrics` and `/openapi.json` only: what a worker process
+ * (`HOOKLINE_ROLE=worker`) serves, for health checks and scrapes. Everything else is 404.
+ */
+export function createOperationsApp(deps: OperationsAppDeps): Hono {
+  const ctx = { domain: {}, auth: {} } as RouteContext;
+  const app = new Hono();
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    observe(deps, c.req.method, routePath(c, -1), c.res.status, started);
+  });
+  app.route('/', operationRoutes(ctx, operationsDeps(deps)));
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'not_found', message: 'There is no such route on a worker process.' } },
+      404,
+    ),
+  );
+  app.onError((err, c) => errorResponse(c, err, deps.logger));
+  return app;
 }
 
 /** The gateway's HTTP app: every route of API.md, one `onError`, JSON 404s, request ids. */
@@ -83,6 +158,7 @@ export function createApp(deps: AppDeps): Hono {
         ? { portal: createRateLimiter(deps.portalRateLimit) }
         : {}),
     },
+    ...(deps.observer ? { onMessageAccepted: () => deps.observer?.messageAccepted() } : {}),
   };
 
   const app = new Hono();
@@ -103,6 +179,7 @@ export function createApp(deps: AppDeps): Hono {
       },
       'request',
     );
+    observe(deps, c.req.method, route, c.res.status, started);
   });
 
   // Browsers on the operator's own origin may call the API (portal components embedded there).
@@ -114,15 +191,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', tenantRoutes(ctx));
   app.route('/', portalRoutes(ctx));
   app.route('/', hostedPortalRoutes());
-  app.route(
-    '/',
-    operationRoutes(ctx, {
-      database: deps.database,
-      version: deps.version,
-      publicUrl: deps.publicUrl,
-      metrics: deps.metrics ?? minimalMetrics(deps.version),
-    }),
-  );
+  app.route('/', operationRoutes(ctx, operationsDeps(deps)));
 
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: 'There is no such route.' } }, 404),

@@ -18,6 +18,8 @@ export interface RouteContext {
   auth: AuthDeps;
   /** Request rate per API key and per portal token (429 beyond); absent = unlimited. */
   rateLimiters?: { api_key?: RateLimiter; portal?: RateLimiter };
+  /** Told of each new message accepted (metrics). */
+  onMessageAccepted?: () => void;
 }
 
 type OutputOf<R, K extends 'params' | 'query' | 'headers'> = R extends {

@@ -81,6 +81,8 @@ export interface HttpClientOptions {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook that only records or refuses returns nothing.
   beforeConnect?: (target: DialTarget) => DialOverride | undefined | void;
+  /** Called when the SSRF guard refuses a request's URL or resolved address (metrics). */
+  onBlocked?: () => void;
 }
 
 /** The outbound webhook client: SSRF-checked, pinned, pooled, never follows redirects. */
@@ -330,7 +332,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (timedOut(error)) return failure('timeout', timeoutMessage(), startedAt);
         return failure('network_error', describeNetworkError(error), startedAt);
       }
-      if (!target.ok) return failure(target.outcome, target.reason, startedAt);
+      if (!target.ok) {
+        if (target.outcome === 'blocked') options.onBlocked?.();
+        return failure(target.outcome, target.reason, startedAt);
+      }
 
       const remoteAddress = target.address.address;
       const pool = poolFor(url, target.hostname, target.port, target.address);

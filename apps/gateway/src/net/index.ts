@@ -23,6 +23,7 @@ export {
   type AddressPolicyOptions,
   createAddressPolicy,
   type IpFamily,
+  observeRefusals,
   type PolicyDecision,
   parseIp,
   type ResolvedAddress,

@@ -229,3 +229,22 @@ export function createAddressPolicy(options: AddressPolicyOptions): AddressPolic
 
   return { checkUrl, checkAddress };
 }
+
+/**
+ * The same policy, calling `onRefused` for every refusing verdict (metrics). A check stops at its
+ * first refusal (`resolveTarget`, the registration check), so that is one call per refused URL.
+ */
+export function observeRefusals(policy: AddressPolicy, onRefused: () => void): AddressPolicy {
+  return {
+    checkUrl(url) {
+      const verdict = policy.checkUrl(url);
+      if (!verdict.allowed) onRefused();
+      return verdict;
+    },
+    checkAddress(ip, family) {
+      const verdict = policy.checkAddress(ip, family);
+      if (!verdict.allowed) onRefused();
+      return verdict;
+    },
+  };
+}

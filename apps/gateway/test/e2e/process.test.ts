@@ -134,8 +134,15 @@ describe('the gateway binary (child process, embedded)', () => {
       // The target (p50 < 50 ms at 200 msg/s) is a figure to read, met on a 2-core machine when
       // nothing else runs; other suites share the CPU here, so it is printed, not asserted.
       await run(400, 200);
-      // What is asserted: a wake-up per message, not a poll (a 1 s poll gives a p50 near 500 ms).
-      expect(await run(40, 20)).toBeLessThan(100);
+      // What is asserted: a wake-up per message, not a poll (a 1 s poll gives a p50 near 500 ms,
+      // the 5 s safety timer near 2.5 s). Other suites' processes can hold both cores for a
+      // while (a p50 of 134 ms was seen so in CI), so up to three rounds are measured and the
+      // best one counts: a poll would put every round's p50 far above the bound.
+      const rounds: number[] = [];
+      for (let round = 0; round < 3 && !(Math.min(...rounds) < 100); round++) {
+        rounds.push(await run(40, 20));
+      }
+      expect(Math.min(...rounds)).toBeLessThan(100);
     } finally {
       await fast.close();
     }

@@ -99,6 +99,16 @@ describe.runIf(testDrivers.includes('postgres'))('rate limits across worker proc
     });
     const minutes = (Date.now() - started) / 60_000;
 
+    const delivered = () =>
+      workers.map((worker) => worker.logs().filter((entry) => entry.msg === 'delivered').length);
+    // The receiver has the last request before its outcome is recorded. A worker logs
+    // "delivered" after the record commits, and its log reaches stdout within 50 ms (buffered):
+    // wait for the last lines before reading attempts and statuses from the database.
+    await waitFor(() => delivered().reduce((a, b) => a + b, 0) >= MESSAGES, {
+      timeoutMs: 10_000,
+      what: 'the workers’ delivered log lines',
+    }).catch(() => {});
+    const perWorker = delivered();
     const db = postgres(storage.env.HOOKLINE_DATABASE_URL!, { max: 1, onnotice: () => {} });
     try {
       const attempts = await db<{ at: Date; outcome: string }[]>`
@@ -110,9 +120,6 @@ describe.runIf(testDrivers.includes('postgres'))('rate limits across worker proc
       const sendTimes = attempts.map((attempt) => attempt.at.getTime());
       const busiestSends = busiestWindow(sendTimes, 60_000);
       const busiestArrivals = busiestWindow(arrivals, 60_000);
-      const perWorker = workers.map(
-        (worker) => worker.logs().filter((entry) => entry.msg === 'delivered').length,
-      );
       console.info(
         `[rate limit] ${MESSAGES} messages at ${LIMIT_PER_MINUTE}/min over 2 workers: all delivered in ` +
           `${minutes.toFixed(2)} min (${(MESSAGES / minutes).toFixed(1)}/min); busiest minute: ` +

@@ -31,6 +31,8 @@ import {
 } from './harness';
 
 const PAYLOAD_MARKER = 'payload-marker-5f1c9e';
+// The path of a tenant's Slack incoming-webhook URL: a bearer credential.
+const SLACK_MARKER = 'slack-path-marker-8d3b1f';
 
 /** Every row of every table of the public schema, bytea columns spelled every way they could leak. */
 async function dumpEveryTable(db: SqlClient): Promise<string> {
@@ -141,6 +143,12 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
       grace_period_seconds: 3_600,
     });
     expect(rotated.status).toBe(200);
+    const slackUrl = `${receiver.url}/services/T0/B0/${SLACK_MARKER}`;
+    const channels = await api('PUT', '/v1/tenants/sec/alert-channels', {
+      slack_webhook_url: slackUrl,
+    });
+    expect(channels.status).toBe(200);
+    expect(channels.body.slack_webhook_url).toBe(slackUrl);
     const secrets: string[] = [
       generated.secret,
       imported,
@@ -184,6 +192,8 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
       }
       expect(dump).not.toContain(apiKey);
       expect(dump).not.toContain(apiKey.slice(6));
+      expect(dump).toContain('tenant_alert_channels.slack_webhook_url_ciphertext');
+      expect(dump).not.toContain(SLACK_MARKER);
       // (Attempt records keep the request as sent, signature header included, for the delivery
       // log: a signature is no secret, and the receiver saw it anyway.)
     } finally {
@@ -204,10 +214,15 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
       },
     });
     expect(out).toMatch(/Re-encrypted 5 secret\(s\) of 4 endpoint\(s\)/);
+    expect(out).toMatch(/Re-encrypted 1 Slack webhook URL\(s\)/);
     expect(code).toBe(0);
     if (driver === 'pglite') await unlink(join(storage.dataDir, ENCRYPTION_KEY_FILE));
     running = await start({ ...storage.env, HOOKLINE_ENCRYPTION_KEYS: keyB });
     api = apiClient(running.url, apiKey);
+    // Readable under the new key alone.
+    expect((await api('GET', '/v1/tenants/sec/alert-channels')).body.slack_webhook_url).toBe(
+      slackUrl,
+    );
     const before = receiver.requests.length;
     const secondId = await send(2);
     await waitFor(() => receiver!.requests.length >= before + 4, {
@@ -242,6 +257,7 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
       for (const secret of secrets) {
         for (const spelling of spellings(secret)) expect(dump).not.toContain(spelling);
       }
+      expect(dump).not.toContain(SLACK_MARKER);
     } finally {
       await db.close();
     }
@@ -255,6 +271,7 @@ describe.each(testDrivers)('secrets at rest and in logs (%s)', (driver) => {
     }
     expect(logs).not.toContain(apiKey);
     expect(logs).not.toContain(PAYLOAD_MARKER);
+    expect(logs).not.toContain(SLACK_MARKER);
     expect(logs).not.toContain(keyA);
     expect(logs).not.toContain(keyB);
     for (const signature of signatures) {

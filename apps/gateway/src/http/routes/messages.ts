@@ -27,6 +27,7 @@ export function messageRoutes(ctx: RouteContext): Hono {
       });
       // As Stripe does: tells the client that this answer is a stored one.
       if (created.replayed) c.header('Idempotent-Replayed', 'true');
+      else ctx.onMessageAccepted?.();
       return c.json(wire.messageAccepted(created.message), 202);
     },
     { bodyLimit: messages.MESSAGE_BODY_LIMIT_BYTES },

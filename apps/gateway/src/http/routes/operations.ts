@@ -11,8 +11,8 @@ export interface MetricsSource {
 }
 
 /**
- * The stand-in until metrics are wired: `hookline_up` and `hookline_build_info` only. A later
- * change passes a prom-client registry as `AppDeps.metrics` and nothing here changes.
+ * `/metrics` of an app made without a registry (tests that build the app alone): `hookline_up`
+ * and `hookline_build_info` only. The gateway passes its prom-client registry (`metrics.ts`).
  */
 export function minimalMetrics(version: string): MetricsSource {
   const text = [
@@ -30,7 +30,14 @@ export function minimalMetrics(version: string): MetricsSource {
 /** `/healthz`, `/readyz`, `/metrics`, `/openapi.json`: no auth. */
 export function operationRoutes(
   ctx: RouteContext,
-  options: { database: Database; version: string; publicUrl: string; metrics: MetricsSource },
+  options: {
+    database: Database;
+    version: string;
+    publicUrl: string;
+    metrics: MetricsSource;
+    /** True while the process shuts down: `/readyz` answers 503 so load balancers drain it. */
+    draining?: () => boolean;
+  },
 ): Hono {
   const router = new Hono();
   const openApi = JSON.stringify(
@@ -40,6 +47,7 @@ export function operationRoutes(
   mountRoute(router, ctx, apiRoutes.getHealth, (c) => c.json({ status: 'ok' as const }, 200));
 
   mountRoute(router, ctx, apiRoutes.getReadiness, async (c) => {
+    if (options.draining?.()) throw new GatewayError('not_ready', 'The gateway is shutting down.');
     const ready = await isReady(options.database);
     if (!ready.ok) throw new GatewayError('not_ready', ready.reason);
     return c.json({ status: 'ready' as const }, 200);
