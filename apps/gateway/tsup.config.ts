@@ -12,8 +12,11 @@ export default defineConfig({
   splitting: false,
   target: 'node20',
   platform: 'node',
-  // Private workspace package: bundled, so the published gateway does not depend on it.
-  noExternal: ['@hookline/api'],
+  // Bundled, so the published gateway does not depend on them: the private workspace package,
+  // and postgres.js with this repository's patch (patches/postgres@3.4.9.patch: connections and
+  // transactions that hung or leaked when PostgreSQL restarted; see docs/operations.md). A user's
+  // install would fetch the unpatched release.
+  noExternal: ['@hookline/api', 'postgres'],
   // storage/migrate.ts looks for `./migrations/` beside the running module first.
   async onSuccess() {
     await cp('src/storage/migrations', 'dist/migrations', { recursive: true });

@@ -6,7 +6,20 @@ import {
   MAX_RECONNECT_DELAY_SECONDS,
   reconnectDelaySeconds,
 } from './postgres-driver';
-import { sql } from './sql';
+import { type SqlClient, sql } from './sql';
+
+// What a test opened (pools, proxies): closed after it, the last opened first.
+const toClose: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of toClose.splice(0).reverse()) await close().catch(() => {});
+});
+
+/** A pool of `max` connections to the test server (or to `url`), closed after the test. */
+function testPool(max: number, url = process.env.HOOKLINE_TEST_DATABASE_URL!): SqlClient {
+  const client = connectPostgres(url, { max, applicationName: 'hookline-driver-test' });
+  toClose.push(() => client.close());
+  return client;
+}
 
 describe('reconnect delays', () => {
   it('grow from milliseconds and never exceed a second, however many connections failed', () => {
@@ -48,6 +61,10 @@ async function outageProxy(target: URL) {
       });
     });
   await open();
+  toClose.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((done) => (server?.listening ? server.close(() => done()) : done()));
+  });
   return {
     url: () => {
       const url = new URL(target);
@@ -63,29 +80,15 @@ async function outageProxy(target: URL) {
       }),
     /** Listens again on the same port. */
     restore: open,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((done) => (server?.listening ? server.close(() => done()) : done()));
-    },
   };
 }
 
 describe.runIf(testDrivers.includes('postgres'))('the PostgreSQL driver after an outage', () => {
-  let cleanup: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await cleanup?.();
-    cleanup = undefined;
-  });
-
   it('answers again within about a second of the server coming back after a 3-second outage', {
     timeout: 60_000,
   }, async () => {
     const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
-    const client = connectPostgres(proxy.url(), { max: 3 });
-    cleanup = async () => {
-      await client.close().catch(() => {});
-      await proxy.close();
-    };
+    const client = testPool(3, proxy.url());
     expect(await client.query(sql`select 1 as one`)).toEqual([{ one: 1 }]);
 
     await proxy.cut();
@@ -122,22 +125,11 @@ describe.runIf(testDrivers.includes('postgres'))('the PostgreSQL driver after an
 });
 
 describe.runIf(testDrivers.includes('postgres'))('transactions on PostgreSQL', () => {
-  let cleanup: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await cleanup?.();
-    cleanup = undefined;
-  });
-
   it('reject, without crashing the process, when their connection is terminated mid-transaction, and the pool answers afterwards', {
     timeout: 30_000,
   }, async () => {
-    const adminUrl = process.env.HOOKLINE_TEST_DATABASE_URL!;
-    const client = connectPostgres(adminUrl, { max: 2, applicationName: 'hookline-driver-test' });
-    const killer = connectPostgres(adminUrl, { max: 1, applicationName: 'hookline-driver-test' });
-    cleanup = async () => {
-      await client.close().catch(() => {});
-      await killer.close().catch(() => {});
-    };
+    const client = testPool(2);
+    const killer = testPool(1);
     // An uncaught exception (postgres.js writing to a dead socket from a setImmediate) would end
     // a gateway; here it is caught and counted.
     const uncaught: unknown[] = [];
@@ -183,3 +175,159 @@ describe.runIf(testDrivers.includes('postgres'))('transactions on PostgreSQL', (
     }
   });
 });
+
+/** Settles with `fallback` after `ms` if `promise` has not settled by then. */
+function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<F>((done) => {
+      timer = setTimeout(() => done(fallback), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+describe.runIf(testDrivers.includes('postgres'))(
+  'the pool when connections die (postgres.js reserve)',
+  () => {
+    it('gives a transaction waiting for the only connection one, when that connection is terminated', {
+      timeout: 30_000,
+    }, async () => {
+      // porsager/postgres#1195: the waiting reserve was handed to the reconnect and dropped there.
+      const client = testPool(1);
+      const killer = testPool(1);
+      await killer.query(sql`select 1`);
+      let pid: number | undefined;
+      const holder = client
+        .transaction(async (tx) => {
+          const [row] = await tx.query<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+          pid = row!.pid;
+          await tx.query(sql`select pg_sleep(10)`);
+        })
+        .then(
+          () => 'committed',
+          (error: unknown) => error,
+        );
+      while (pid === undefined) await new Promise((done) => setTimeout(done, 20));
+      // Waits for the pool's only connection, which the holder has.
+      const waiting = client.transaction(async (tx) => tx.query(sql`select 7 as n`));
+      await new Promise((done) => setTimeout(done, 100));
+      await killer.query(sql`select pg_terminate_backend(${pid}::int)`);
+      expect(await holder).toBeInstanceOf(Error);
+      expect(await within(waiting, 5_000, 'never settled')).toEqual([{ n: 7 }]);
+    });
+
+    it('keeps every connection usable through repeated refusals and restores under concurrent transactions', {
+      timeout: 60_000,
+    }, async () => {
+      const size = 4;
+      const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+      const client = testPool(size, proxy.url());
+      // Operations under way and when each started: none may hang.
+      const pending = new Map<number, number>();
+      let next = 0;
+      let stop = false;
+      let ok = 0;
+      let failed = 0;
+      const track = async (op: () => Promise<unknown>) => {
+        const id = next++;
+        pending.set(id, performance.now());
+        try {
+          await op();
+          ok++;
+        } catch {
+          failed++;
+        } finally {
+          pending.delete(id);
+        }
+      };
+      const loops = Array.from({ length: 3 * size }, async (_, i) => {
+        while (!stop) {
+          await track(() =>
+            i % 3 === 0
+              ? client.query(sql`select ${i}::int as i`)
+              : client.transaction(async (tx) => {
+                  await tx.query(sql`select pg_sleep(0.002)`);
+                  await tx.query(sql`select ${i}::int as i`);
+                }),
+          );
+          // A failing loop does not spin while nothing answers.
+          await new Promise((done) => setTimeout(done, failed > 0 ? 20 : 1));
+        }
+      });
+      for (let cycle = 0; cycle < 6; cycle++) {
+        await new Promise((done) => setTimeout(done, 300 + cycle * 60));
+        await proxy.cut();
+        await new Promise((done) => setTimeout(done, 200 + cycle * 150));
+        await proxy.restore();
+      }
+      // After the last restore every loop gets answers again, and nothing is left hanging.
+      await new Promise((done) => setTimeout(done, 3_000));
+      const okBefore = ok;
+      await new Promise((done) => setTimeout(done, 1_000));
+      stop = true;
+      const finished = await within(Promise.all(loops), 10_000, 'loops still waiting');
+      const oldest = Math.max(0, ...[...pending.values()].map((at) => performance.now() - at));
+      expect(
+        finished,
+        `${pending.size} operations pending, the oldest for ${Math.round(oldest)} ms`,
+      ).not.toBe('loops still waiting');
+      expect(ok - okBefore).toBeGreaterThan(50);
+      expect(failed).toBeGreaterThan(0);
+      // Every connection is still in the pool: `size` transactions hold one each at the same time.
+      const started = performance.now();
+      const parallel = await within(
+        Promise.all(
+          Array.from({ length: size }, () =>
+            client.transaction(async (tx) => tx.query(sql`select pg_sleep(0.5)`)),
+          ),
+        ),
+        5_000,
+        'not all connections answered',
+      );
+      expect(parallel).not.toBe('not all connections answered');
+      expect(
+        performance.now() - started,
+        'four 0.5 s transactions on four connections',
+      ).toBeLessThan(1_400);
+    });
+
+    it('does not reuse a reserved connection released after its backend was terminated', {
+      timeout: 30_000,
+    }, async () => {
+      // porsager/postgres#1199, through the driver's own guard: a lost transaction's connection is
+      // never released, so the pool's next statements answer.
+      const client = testPool(1);
+      const killer = testPool(1);
+      // Connected before the rounds: each kill lands while its transaction sits idle.
+      await killer.query(sql`select 1`);
+      for (let round = 0; round < 3; round++) {
+        let pid: number | undefined;
+        const outcome = client
+          .transaction(async (tx) => {
+            const [row] = await tx.query<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+            pid = row!.pid;
+            // Idle inside the transaction while the backend is terminated.
+            await new Promise((done) => setTimeout(done, 300));
+            await tx.query(sql`select 1`);
+          })
+          .then(
+            () => 'committed',
+            (error: unknown) => error,
+          );
+        while (pid === undefined) await new Promise((done) => setTimeout(done, 20));
+        await killer.query(sql`select pg_terminate_backend(${pid}::int)`);
+        expect(await within(outcome, 5_000, 'never settled')).toBeInstanceOf(Error);
+        let answer: unknown;
+        for (let tries = 0; tries < 3 && answer === undefined; tries++) {
+          answer = await within(
+            client.query(sql`select ${round}::int as n`),
+            3_000,
+            undefined,
+          ).catch(() => undefined);
+        }
+        expect(answer).toEqual([{ n: round }]);
+      }
+    });
+  },
+);

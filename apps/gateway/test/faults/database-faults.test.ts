@@ -156,7 +156,11 @@ async function underLoad(
   await sleep(1_000);
   const probeFrom = sent;
   await steadyLoad({ perSecond: 10, durationMs: 3_000, send, firstSeq: probeFrom });
-  await ledger.waitAllDelivered(45_000);
+  await ledger.waitAllDelivered(45_000).catch((error) => {
+    throw new Error(
+      `${(error as Error).message}\napi: ${describeProcess(apiProcess)}\nworker: ${describeProcess(worker)}`,
+    );
+  });
   // An outcome the worker could not record while the database was away is sent again once its
   // lease lapses (20 s): at least once.
   const statuses = await waitAllSucceeded(options.databaseUrl, ledger.expectedCount(), 40_000);
