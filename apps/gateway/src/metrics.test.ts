@@ -166,9 +166,19 @@ describe.each(testDrivers)('gateway metrics read from the database (%s)', (drive
   it('shows the connection pool in use while statements run, by pool name', async () => {
     const m = createMetrics({ version: '1', role: 'all', processMetrics: false });
     m.watchPool('api', () => t.database.poolStats());
+    // The previous test's wake-up NOTIFY may still be on its way: poll briefly for an idle pool.
+    const idleInUse = async () => {
+      let inUse: number | undefined;
+      for (let i = 0; i < 50; i++) {
+        inUse = sample(await m.metrics(), 'hookline_db_pool_in_use{pool="api"}');
+        if (inUse === 0) break;
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      return inUse;
+    };
     const idle = await m.metrics();
     expect(sample(idle, 'hookline_db_pool_size{pool="api"}')).toBe(driver === 'pglite' ? 1 : 8);
-    expect(sample(idle, 'hookline_db_pool_in_use{pool="api"}')).toBe(0);
+    expect(await idleInUse()).toBe(0);
 
     // More open transactions than connections: the pool is full and the rest wait.
     const size = t.database.poolStats().size;
@@ -183,13 +193,7 @@ describe.each(testDrivers)('gateway metrics read from the database (%s)', (drive
     expect(sample(busy, 'hookline_db_pool_in_use{pool="api"}')).toBe(size);
     expect(sample(busy, 'hookline_db_pool_waiting{pool="api"}')).toBeGreaterThanOrEqual(2);
     await Promise.all(sleeping);
-    // (A wake-up NOTIFY queued behind the transactions may still be running: poll briefly.)
-    let inUse: number | undefined;
-    for (let i = 0; i < 50; i++) {
-      inUse = sample(await m.metrics(), 'hookline_db_pool_in_use{pool="api"}');
-      if (inUse === 0) break;
-      await new Promise((done) => setTimeout(done, 20));
-    }
-    expect(inUse).toBe(0);
+    // (A wake-up NOTIFY queued behind the transactions may still be running.)
+    expect(await idleInUse()).toBe(0);
   });
 });

@@ -119,6 +119,7 @@ describe('the gateway binary (child process, embedded)', () => {
         }
         await Promise.all(sends);
         await waitFor(() => accepted.every(([id]) => arrivals.has(id)), {
+          timeoutMs: 40_000,
           what: `${count} deliveries`,
         });
         const latencies = accepted.map(([id, sentAt]) => arrivals.get(id)! - sentAt);
@@ -146,7 +147,9 @@ describe('the gateway binary (child process, embedded)', () => {
     } finally {
       await fast.close();
     }
-  });
+    // The 200 msg/s rounds queue up when the machine (its disk, or other suites) is slow: on
+    // 24 November they took 25 s alone, p50 4–6 s (printed above).
+  }, 90_000);
 
   it('stops gracefully on the first signal and exits at once on a second', async () => {
     const held: ServerResponse[] = [];
