@@ -131,10 +131,12 @@ describe('the gateway binary (child process, embedded)', () => {
         );
         return p50;
       };
-      await run(200, 200); // warm-up: JIT (PGlite's WebAssembly too), connection pools
-      // The target (p50 < 50 ms at 200 msg/s) is a figure to read, met on a 2-core machine when
-      // nothing else runs; other suites share the CPU here, so it is printed, not asserted.
-      await run(400, 200);
+      await run(100, 200); // warm-up: JIT (PGlite's WebAssembly too), connection pools
+      // The target (p50 < 50 ms at 200 msg/s) is a figure to read, not asserted: other suites
+      // share the CPU here, and on 24 November embedded PGlite accepted only 25–50 messages/s on
+      // this machine (its commits are slow), so 200/s queues up. A burst of 100 keeps the
+      // queue, and each request's wait, within the client's 15 s timeout.
+      await run(100, 200);
       // What is asserted: a wake-up per message, not a poll (a 1 s poll gives a p50 near 500 ms,
       // the 5 s safety timer near 2.5 s). Other suites' processes can hold both cores for a
       // while (a p50 of 134 ms was seen so in CI), so up to three rounds are measured and the
@@ -147,8 +149,6 @@ describe('the gateway binary (child process, embedded)', () => {
     } finally {
       await fast.close();
     }
-    // The 200 msg/s rounds queue up when the machine (its disk, or other suites) is slow: on
-    // 24 November they took 25 s alone, p50 4–6 s (printed above).
   }, 90_000);
 
   it('stops gracefully on the first signal and exits at once on a second', async () => {
