@@ -169,35 +169,48 @@ describe(`fault: a noisy neighbour (${driver})`, () => {
       );
       return `${slowPhases.includes(phase) ? 'S' : 'B'} ${ms(percentile(values, 99))}`;
     });
-    // Each condition's p99 per phase, and their medians: a burst of load from outside (other
-    // processes on the machine) lands in one phase and moves its p99, not the median of eight.
-    // (Five each were too few: a p99 near 12 ms moves by a millisecond or two from phase to phase,
-    // and one CI run measured a median ratio of 1.115 with no effect in the pooled figures.)
+    const phasesOf = (slowPhase: boolean) =>
+      Array.from({ length: PHASES }, (_, phase) => phase).filter(
+        (phase) => slowPhases.includes(phase) === slowPhase,
+      );
+    const quietIn = (phases: number[]) =>
+      ledger.latencies(
+        (message, target) => target !== 'slow' && phases.includes(phaseOf.get(message.seq)!),
+      );
+    // Per phase, each condition's p99 comes from ~420 samples: its 5th-largest value, which a
+    // stall of the machine (its disk, other processes) moves by tens of ms in one phase.
     const phaseP99 = (slowPhase: boolean) =>
-      Array.from({ length: PHASES }, (_, phase) => phase)
-        .filter((phase) => slowPhases.includes(phase) === slowPhase)
-        .map((phase) =>
-          percentile(
-            ledger.latencies(
-              (message, target) => target !== 'slow' && phaseOf.get(message.seq) === phase,
-            ),
-            99,
-          ),
-        );
+      phasesOf(slowPhase).map((phase) => percentile(quietIn([phase]), 99));
     const medianP99Base = percentile(phaseP99(false), 50);
     const medianP99Noisy = percentile(phaseP99(true), 50);
     const ratio = medianP99Noisy / medianP99Base;
+    // What is asserted: the p99 over all of a condition's phases but its worst one (by p99), the
+    // same trim on both sides. The pooled p99 of ~2,900 samples is steady where the medians of
+    // eight per-phase p99s are not (the runs of 24 November: medians 19 vs 28 ms, pooled 28 vs
+    // 27 ms), and the trim keeps one stalled phase from deciding it (a pooled ratio of 1.148 was
+    // seen once with the worst phase in it).
+    const trimmedP99 = (slowPhase: boolean) => {
+      const phases = phasesOf(slowPhase);
+      const p99s = phases.map((phase) => percentile(quietIn([phase]), 99));
+      const worst = phases[p99s.indexOf(Math.max(...p99s))]!;
+      return percentile(quietIn(phases.filter((phase) => phase !== worst)), 99);
+    };
+    const trimmedBase = trimmedP99(false);
+    const trimmedNoisy = trimmedP99(true);
+    const trimmedRatio = trimmedNoisy / trimmedBase;
     ledger.report(
       figures,
       `quiet tenants' p99 without the slow tenant ${ms(p99Base)} (${baseline.length} samples, p50 ` +
         `${ms(percentile(baseline, 50))}), with it ${ms(p99Noisy)} (${noisy.length} samples, p50 ` +
         `${ms(percentile(noisy, 50))}), pooled ratio ${(p99Noisy / p99Base).toFixed(3)}; median of the ` +
         `per-phase p99s ${ms(medianP99Base)} without, ${ms(medianP99Noisy)} with: ratio ${ratio.toFixed(3)}; ` +
+        `without each side's worst phase ${ms(trimmedBase)} without, ${ms(trimmedNoisy)} with: ` +
+        `ratio ${trimmedRatio.toFixed(3)}; ` +
         `per phase p99 ${perPhase.join(', ')}; ` +
         `scenario ${((performance.now() - startedAt) / 1000).toFixed(1)} s`,
     );
     expect(baseline.length).toBeGreaterThanOrEqual(1_400);
     expect(noisy.length).toBeGreaterThanOrEqual(1_400);
-    expect(medianP99Noisy).toBeLessThanOrEqual(medianP99Base * 1.1);
+    expect(trimmedNoisy).toBeLessThanOrEqual(trimmedBase * 1.1);
   });
 });
