@@ -622,7 +622,7 @@ describe.each(testDrivers)('queue on %s', (driver) => {
       if (got.length > 0)
         await t.store.queue.recordOutcomes(got.map((c) => outcome(c, 'succeeded')));
     }
-    // 60/min: sends spaced 60/59 s with one period of slack; never more than 60 in the minute
+    // 60/min: sends spaced 61/59 s with one period of slack; never more than 60 in the minute
     // and few slots lost to the 400 ms step.
     expect(grants.length).toBeGreaterThanOrEqual(57);
     expect(grants.length).toBeLessThanOrEqual(60);
@@ -682,21 +682,28 @@ describe.each(testDrivers)('queue on %s', (driver) => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       ms += 20 + (seed % 881);
     }
-    let busiest = 0;
-    for (let i = 0, j = 0; i < sends.length; i++) {
-      while (sends[j]! <= sends[i]! - 60_000) j++;
-      busiest = Math.max(busiest, i - j + 1);
-    }
+    const busiestIn = (windowMs: number) => {
+      let busiest = 0;
+      for (let i = 0, j = 0; i < sends.length; i++) {
+        while (sends[j]! <= sends[i]! - windowMs) j++;
+        busiest = Math.max(busiest, i - j + 1);
+      }
+      return busiest;
+    };
+    const busiest = busiestIn(60_000);
     console.info(
       `[${driver}] rate limit 120/min: ${sends.length} sends in 150 s, busiest 60 s window ${busiest}`,
     );
     expect(busiest).toBeLessThanOrEqual(120);
+    // A second to spare: requests leave some time after their claim, by varying amounts, and no
+    // 60 s of send times may hold more than the limit either.
+    expect(busiestIn(61_000)).toBeLessThanOrEqual(120);
     // Late claims lose few slots: at least 90 % of the limit over the 150 s.
     expect(sends.length).toBeGreaterThanOrEqual(0.9 * 300);
   });
 
   it('lets a fast rate limit through in small bursts without exceeding it per minute', async () => {
-    // 6,000/min: sends 60/5,900 s apart with 100 periods (1 s) of slack: bursts of up to 101.
+    // 6,000/min: sends 61/5,900 s apart with 100 periods (1 s) of slack: bursts of up to 101.
     await endpointWithMessages(450, { rateLimitPerMinute: 6_000 });
     const start = Date.now() + 1_000;
     const times: number[] = [];
@@ -714,8 +721,8 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     }
     const perRound = [...new Set(times)].map((ms) => times.filter((x) => x === ms).length);
     expect(Math.max(...perRound)).toBeLessThanOrEqual(101);
-    // The first burst, then 2.95 s at 98.3/s: never more.
+    // The first burst, then 2.95 s at 96.7/s: never more.
     expect(times.length).toBeGreaterThan(350);
-    expect(times.length).toBeLessThanOrEqual(101 + Math.floor((2.95 * 5900) / 60));
+    expect(times.length).toBeLessThanOrEqual(101 + Math.ceil((2.95 * 5900) / 61));
   });
 });
