@@ -1,7 +1,7 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Files that take minutes, mostly waiting (the 8.5-minute rate-limit test sends 1,000 messages at
+ * Files that take minutes, mostly waiting (the 8.75-minute rate-limit test sends 1,000 messages at
  * 120 a minute). On a clean clone vitest has no timings yet and starts the largest files first,
  * which would start these last and leave the group waiting on them alone; started first, they
  * run beside everything else in their group.

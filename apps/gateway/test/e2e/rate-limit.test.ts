@@ -2,8 +2,8 @@
  * Per-endpoint rate limits hold across processes: 1,000 messages to an endpoint limited to 120 a
  * minute, delivered by two worker processes sharing one PostgreSQL database, arrive at no more
  * than 120 in any minute, all of them, and none is marked failed. (Several processes need
- * PostgreSQL, so this runs only when HOOKLINE_TEST_DATABASE_URL is set, as in CI.) At 118 a
- * minute the run takes about eight and a half minutes.
+ * PostgreSQL, so this runs only when HOOKLINE_TEST_DATABASE_URL is set, as in CI.) At 116 a
+ * minute the run takes about eight and three-quarter minutes.
  */
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
