@@ -546,13 +546,7 @@ async function startGateway({ env, dir }) {
     detached: true,
   });
   closeSync(out);
-  let exit = null;
-  const exited = new Promise((done) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      done(exit);
-    }),
-  );
+  const handle = childHandle(child, 10_000);
   const url = `http://127.0.0.1:${port}`;
   const logTail = () => {
     try {
@@ -566,30 +560,14 @@ async function startGateway({ env, dir }) {
     logPath,
     url,
     logTail,
-    alive: () => exit === null,
-    async stop() {
-      if (exit !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const killed = await Promise.race([exited, sleep(10_000).then(() => null)]);
-      if (!killed) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-        await exited;
-      }
-    },
-    killNow() {
-      if (exit !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-    },
+    alive: () => handle.exit() === null,
+    stop: handle.stop,
+    killNow: handle.killNow,
   };
   running.gateway = gateway;
   const deadline = now() + 60_000;
   for (;;) {
+    const exit = handle.exit();
     if (exit !== null) {
       throw new Error(
         `The gateway exited (${exit.code ?? exit.signal}) before it was ready.${
@@ -1245,6 +1223,41 @@ async function fanOut(gateway, receiver, pool, apiKey) {
   };
 }
 
+/**
+ * Exit tracking and stopping for a child spawned `detached` (its own process group, so a signal
+ * reaches anything it started): `stop` sends SIGTERM and, after `graceMs`, SIGKILL.
+ */
+function childHandle(child, graceMs) {
+  let exit = null;
+  const exited = new Promise((done) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      done(exit);
+    }),
+  );
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch {}
+  };
+  return {
+    exit: () => exit,
+    exited,
+    async stop() {
+      if (exit !== null) return;
+      signal('SIGTERM');
+      const stopped = await Promise.race([exited, sleep(graceMs).then(() => null)]);
+      if (!stopped) {
+        signal('SIGKILL');
+        await exited;
+      }
+    },
+    killNow() {
+      if (exit === null) signal('SIGKILL');
+    },
+  };
+}
+
 /** The bare Hono route (bare-hono.mjs) in a child process of its own. */
 async function startBareHono() {
   const port = await freePort();
@@ -1254,13 +1267,7 @@ async function startBareHono() {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let exit = null;
-  const exited = new Promise((done) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      done(exit);
-    }),
-  );
+  const handle = childHandle(child, 5000);
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -1269,23 +1276,8 @@ async function startBareHono() {
     pid: child.pid,
     url: `http://127.0.0.1:${port}`,
     versions: null,
-    async stop() {
-      if (exit !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const stopped = await Promise.race([exited, sleep(5000).then(() => null)]);
-      if (!stopped) {
-        hono.killNow();
-        await exited;
-      }
-    },
-    killNow() {
-      if (exit !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-    },
+    stop: handle.stop,
+    killNow: handle.killNow,
   };
   running.hono = hono;
   await new Promise((ready, fail) => {
@@ -1302,7 +1294,7 @@ async function startBareHono() {
       hono.versions = JSON.parse(line).versions ?? null;
       ready();
     });
-    void exited.then(() => {
+    void handle.exited.then((exit) => {
       clearTimeout(timer);
       fail(new Error(`The bare Hono app exited (${exit.code ?? exit.signal}).\n${stderr}`));
     });

@@ -12,9 +12,9 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { insecureDevelopmentCipher } from '../src/storage/cipher';
 import { type Database, openDatabase } from '../src/storage/database';
-import type { Sql } from '../src/storage/sql';
+import { type Sql, sql as sqlStatement } from '../src/storage/sql';
 import { createStore, type Store } from '../src/storage/store';
-import type { AttemptInput, NewEndpoint } from '../src/storage/types';
+import type { AttemptInput, Endpoint, NewEndpoint } from '../src/storage/types';
 
 /** A database driver a suite runs against. */
 export type TestDriver = 'pglite' | 'postgres';
@@ -89,17 +89,16 @@ export interface TestDatabase {
   reset(): Promise<void>;
 }
 
-const TABLES = [
-  'attempts',
-  'deliveries',
-  'idempotency_keys',
-  'portal_tokens',
-  'messages',
-  'endpoints',
-  'event_types',
-  'api_keys',
-  'tenant_alert_channels',
-];
+// Every table but the migrations ledger, read from the catalog (so new tables are never missed).
+// Each foreign key deletes on cascade, so the order of the deletes does not matter.
+async function dataTables(sql: Sql): Promise<string[]> {
+  const rows = await sql.query<{ tablename: string }>(
+    sqlStatement`select tablename from pg_tables
+      where schemaname = current_schema() and tablename <> 'schema_migrations'
+      order by tablename`,
+  );
+  return rows.map((row) => row.tablename);
+}
 
 /**
  * Opens a migrated database for the enclosing describe block and closes (and for PostgreSQL,
@@ -112,6 +111,7 @@ export function useTestDatabase(
   let database: Database | undefined;
   let store: Store | undefined;
   let scratch: ScratchDatabase | undefined;
+  let tables: string[] | undefined;
 
   beforeAll(async () => {
     if (driver === 'postgres') {
@@ -142,7 +142,9 @@ export function useTestDatabase(
       return scratch?.url;
     },
     reset: async () => {
-      await handle.database.sql.exec(TABLES.map((table) => `delete from ${table};`).join('\n'));
+      const sql = handle.database.sql;
+      tables ??= await dataTables(sql);
+      await sql.exec(tables.map((table) => `delete from ${table};`).join('\n'));
     },
   };
 
@@ -161,6 +163,35 @@ export function endpointInput(overrides: Partial<NewEndpoint> = {}): NewEndpoint
     secret: `whsec_${'k'.repeat(8)}${endpointCounter.toString().padStart(24, '0')}`,
     ...overrides,
   };
+}
+
+/**
+ * Creates an endpoint (tenant `t1` unless overridden) and `count` messages to it, one at a time
+ * and in order; returns the endpoint and the ids of the messages created.
+ */
+export async function endpointWithMessages(
+  store: Store,
+  count: number,
+  overrides: Partial<NewEndpoint> = {},
+): Promise<{ endpoint: Endpoint; messageIds: string[] }> {
+  const endpoint = await store.endpoints.create(endpointInput(overrides));
+  const messageIds: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = await store.messages.create({
+      tenantId: endpoint.tenantId,
+      eventType: 'order.created',
+      payloadJson: `{"i":${i}}`,
+      endpointId: endpoint.id,
+    });
+    if (result.kind === 'created') messageIds.push(result.message.id);
+  }
+  return { endpoint, messageIds };
+}
+
+/** The database's clock (`now()`), which leases and due times are measured against. */
+export async function databaseNow(sql: Sql): Promise<Date> {
+  const [row] = await sql.query<{ now: Date }>(sqlStatement`select now() as now`);
+  return new Date(row!.now);
 }
 
 /** A finished attempt to record (override anything). */

@@ -288,7 +288,7 @@ export async function expandEvents(
   });
 }
 
-type ClaimRow = {
+type NotificationRow = {
   id: string;
   channel: AlertChannelKind;
   type: OperationalEventType;
@@ -297,9 +297,28 @@ type ClaimRow = {
   first_event_id: string;
   last_event_id: string;
   event_count: number;
+  status: AlertNotification['status'];
   attempt_count: number;
-  lease_token: string;
+  scheduled_at: Date;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
 };
+
+/** What a claim returns: a notification's identity and counts, and the lease it now holds. */
+type ClaimRow = Pick<
+  NotificationRow,
+  | 'id'
+  | 'channel'
+  | 'type'
+  | 'tenant_id'
+  | 'endpoint_id'
+  | 'first_event_id'
+  | 'last_event_id'
+  | 'event_count'
+  | 'attempt_count'
+> & { lease_token: string };
 
 /**
  * Leases due notifications of the given channels (skipping those another dispatcher holds) and
@@ -429,24 +448,6 @@ export async function pruneNotifications(
       limit ${batchSize}::int)`);
   return deleted.length;
 }
-
-type NotificationRow = {
-  id: string;
-  channel: AlertChannelKind;
-  type: OperationalEventType;
-  tenant_id: string;
-  endpoint_id: string;
-  first_event_id: string;
-  last_event_id: string;
-  event_count: number;
-  status: AlertNotification['status'];
-  attempt_count: number;
-  scheduled_at: Date;
-  next_attempt_at: Date | null;
-  last_error: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-};
 
 /** Notifications (oldest first), optionally of one tenant or endpoint: for inspection and tests. */
 export async function listNotifications(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { attemptInput, endpointInput, testDrivers, useTestDatabase } from '../../test/databases';
+import {
+  attemptInput,
+  databaseNow,
+  endpointWithMessages as seedEndpoint,
+  testDrivers,
+  useTestDatabase,
+} from '../../test/databases';
 import { DEFAULT_CIRCUIT_BREAKER } from './queue';
 import { sql } from './sql';
 import type {
@@ -40,16 +46,7 @@ describe.each(testDrivers)('endpoint health on %s', (driver) => {
   const t = useTestDatabase(driver);
 
   async function endpointWithMessages(count: number, overrides: Partial<NewEndpoint> = {}) {
-    const endpoint = await t.store.endpoints.create(endpointInput(overrides));
-    for (let i = 0; i < count; i++) {
-      await t.store.messages.create({
-        tenantId: endpoint.tenantId,
-        eventType: 'order.created',
-        payloadJson: `{"i":${i}}`,
-        endpointId: endpoint.id,
-      });
-    }
-    return endpoint;
+    return (await seedEndpoint(t.store, count, overrides)).endpoint;
   }
 
   function claim(limit = 100, now?: Date, workerId = 'w1') {
@@ -102,8 +99,7 @@ describe.each(testDrivers)('endpoint health on %s', (driver) => {
   }
 
   async function dbNow(): Promise<number> {
-    const [row] = await t.database.sql.query<{ now: Date }>(sql`select now() as now`);
-    return new Date(row!.now).getTime();
+    return (await databaseNow(t.database.sql)).getTime();
   }
 
   /** Fails `count` deliveries of the endpoint, one record each; the last result. */

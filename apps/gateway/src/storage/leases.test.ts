@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { endpointInput, testDrivers, useTestDatabase } from '../../test/databases';
+import {
+  databaseNow,
+  endpointInput,
+  endpointWithMessages as seedEndpoint,
+  testDrivers,
+  useTestDatabase,
+} from '../../test/databases';
 import { insecureDevelopmentCipher } from './cipher';
 import { queueStats, queueStatsStatement } from './leases';
 import { sql } from './sql';
@@ -9,21 +15,11 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
   const t = useTestDatabase(driver);
 
   async function endpointWithMessages(count: number, overrides: Partial<NewEndpoint> = {}) {
-    const endpoint = await t.store.endpoints.create(endpointInput(overrides));
-    for (let i = 0; i < count; i++) {
-      await t.store.messages.create({
-        tenantId: endpoint.tenantId,
-        eventType: 'order.created',
-        payloadJson: `{"i":${i}}`,
-        endpointId: endpoint.id,
-      });
-    }
-    return endpoint;
+    return (await seedEndpoint(t.store, count, overrides)).endpoint;
   }
 
-  async function dbNow(): Promise<Date> {
-    const [row] = await t.database.sql.query<{ now: Date }>(sql`select now() as now`);
-    return new Date(row!.now);
+  function dbNow(): Promise<Date> {
+    return databaseNow(t.database.sql);
   }
 
   async function leaseOf(id: string) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { attemptInput, endpointInput, testDrivers, useTestDatabase } from '../../test/databases';
+import {
+  attemptInput,
+  databaseNow,
+  endpointInput,
+  endpointWithMessages as seedEndpoint,
+  testDrivers,
+  useTestDatabase,
+} from '../../test/databases';
 import { claimStatement } from './queue';
 import { sql } from './sql';
 import type { ClaimCursor, ClaimedDelivery, NewEndpoint, OutcomeInput } from './types';
@@ -9,24 +16,12 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 describe.each(testDrivers)('queue on %s', (driver) => {
   const t = useTestDatabase(driver);
 
-  async function endpointWithMessages(count: number, overrides: Partial<NewEndpoint> = {}) {
-    const endpoint = await t.store.endpoints.create(endpointInput(overrides));
-    const messageIds: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const result = await t.store.messages.create({
-        tenantId: endpoint.tenantId,
-        eventType: 'order.created',
-        payloadJson: `{"i":${i}}`,
-        endpointId: endpoint.id,
-      });
-      if (result.kind === 'created') messageIds.push(result.message.id);
-    }
-    return { endpoint, messageIds };
+  function endpointWithMessages(count: number, overrides: Partial<NewEndpoint> = {}) {
+    return seedEndpoint(t.store, count, overrides);
   }
 
-  async function dbNow(): Promise<Date> {
-    const [row] = await t.database.sql.query<{ now: Date }>(sql`select now() as now`);
-    return new Date(row!.now);
+  function dbNow(): Promise<Date> {
+    return databaseNow(t.database.sql);
   }
 
   function claim(limit = 100, extra: { leaseMs?: number; maxPerEndpoint?: number } = {}) {
