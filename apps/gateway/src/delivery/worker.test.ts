@@ -194,12 +194,10 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     expect(max).toBeLessThan(1_000);
   });
 
-  it('spaces claims only while they return rows: after an empty claim the next message is claimed at once', async () => {
-    const r = await receiver();
-    await endpoint(r.url);
+  /** The test store, noting when each claim started and how many rows it returned. */
+  function timedClaims(onClaimed?: (rows: number) => void) {
     const claims: { at: number; rows: number }[] = [];
-    let onEmpty: (() => void) | undefined;
-    const timed: Pick<Store, 'queue' | 'endpoints'> = {
+    const store: Pick<Store, 'queue' | 'endpoints'> = {
       endpoints: t.store.endpoints,
       queue: {
         ...t.store.queue,
@@ -207,11 +205,21 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
           const at = performance.now();
           const rows = await t.store.queue.claim(options);
           claims.push({ at, rows: rows.length });
-          if (rows.length === 0) onEmpty?.();
+          onClaimed?.(rows.length);
           return rows;
         },
       },
     };
+    return { claims, store };
+  }
+
+  it('spaces claims only while they return rows: after an empty claim the next message is claimed at once', async () => {
+    const r = await receiver();
+    await endpoint(r.url);
+    let onEmpty: (() => void) | undefined;
+    const { claims, store: timed } = timedClaims((rows) => {
+      if (rows === 0) onEmpty?.();
+    });
     // A long interval, so that waiting for it cannot pass for claiming at once.
     await worker({ store: timed, concurrency: 2, minClaimIntervalMs: 400, maxIdleMs: 5_000 });
     // Under load: six messages, two slots. Claims that found rows are 400 ms apart at least.
@@ -233,6 +241,26 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
       what: 'the claim of the new message',
     });
     expect(claims[before]!.at - sentAt).toBeLessThan(200);
+  });
+
+  it('claims again at once when an endpoint at its cap gets a slot back (no claim spacing)', async () => {
+    const r = await receiver();
+    await endpoint(r.url);
+    const { claims, store: timed } = timedClaims();
+    for (let i = 0; i < 10; i++) await send();
+    // Two slots for the endpoint: ten deliveries take at least five claims. Spaced 400 ms apart
+    // they would span 1.6 s or more; a slot freed on the capped endpoint claims without waiting.
+    await worker({ store: timed, maxPerEndpoint: 2, minClaimIntervalMs: 400, maxIdleMs: 5_000 });
+    await waitFor(() => r.requests.length === 10, { what: 'ten deliveries' });
+    const busy = claims.filter((c) => c.rows > 0).map((c) => c.at);
+    expect(busy.length).toBeGreaterThanOrEqual(5);
+    expect(claims.every((c) => c.rows <= 2)).toBe(true);
+    const span = busy.at(-1)! - busy[0]!;
+    console.info(
+      `[worker ${driver}] ${busy.length} claims of a capped endpoint in ${span.toFixed(0)} ms`,
+      JSON.stringify(claims.map((c) => [Math.round(c.at - busy[0]!), c.rows])),
+    );
+    expect(span).toBeLessThan(1_200);
   });
 
   it('records outcomes in batches', async () => {

@@ -202,12 +202,26 @@ export function createWorker(options: WorkerOptions): Worker {
    * claim says nothing claimable is left.
    */
   let backlogPossible = false;
+  /**
+   * Set when an endpoint that reached its cap gets a slot back: the next claim goes at once,
+   * without the `minClaimIntervalMs` spacing. That endpoint's due rows wait for exactly this
+   * slot, so spacing its claims would cap one endpoint at `maxPerEndpoint` per interval
+   * (1,000 deliveries/s with the defaults) however fast its receiver answers.
+   */
+  let slotFreedOnCapped = false;
+  // Ends the pump's wait for the claim spacing early, while it waits.
+  let endSpacing: (() => void) | undefined;
   let lastClaimAt = 0;
   // Where the next claim continues its round-robin over endpoints with pending work.
   const cursor: ClaimCursor = { after: '', more: false };
   // This worker's leases per endpoint, and the endpoints that reached the cap in a claim.
   const perEndpoint = new Map<string, number>();
   const capped = new Set<string>();
+  // The endpoints the last claim found at their cap, counting every worker's leases (a lease
+  // released while that claim ran is one of them too): replaced by each claim.
+  let cappedInDatabase = new Set<string>();
+  const awaitsSlot = (endpointId: string) =>
+    capped.has(endpointId) || cappedInDatabase.has(endpointId);
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let claimFailures = 0;
@@ -259,13 +273,23 @@ export function createWorker(options: WorkerOptions): Worker {
       // wake-ups arriving meanwhile share one claim. After an empty claim nothing is queued
       // behind this wake-up, so it claims at once: an idle poll (e.g. for an endpoint at its
       // cap) must not delay the next message of another endpoint.
-      const wait = backlogPossible ? lastClaimAt + minClaimIntervalMs - Date.now() : 0;
+      const wait =
+        backlogPossible && !slotFreedOnCapped ? lastClaimAt + minClaimIntervalMs - Date.now() : 0;
       if (wait > 0) {
-        await sleep(wait);
+        // Cut short when a capped endpoint gets a slot back meanwhile (see `slotFreedOnCapped`).
+        await new Promise<void>((done) => {
+          const timeout = setTimeout(done, wait);
+          endSpacing = () => {
+            clearTimeout(timeout);
+            done();
+          };
+        });
+        endSpacing = undefined;
         if (state !== 'running') return;
       }
       lastClaimAt = Date.now();
       dirty = false;
+      slotFreedOnCapped = false;
       const limit = Math.min(batchSize, concurrency - inFlight);
       let claimed: ClaimedDelivery[];
       const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
@@ -291,6 +315,7 @@ export function createWorker(options: WorkerOptions): Worker {
         await giveBack(claimed);
         return;
       }
+      cappedInDatabase = new Set(cursor.capped);
       for (const delivery of claimed) dispatch(delivery);
       lastClaimed = claimed.length;
       backlogPossible = claimed.length > 0;
@@ -445,7 +470,13 @@ export function createWorker(options: WorkerOptions): Worker {
       const left = (perEndpoint.get(endpointId) ?? 1) - 1;
       if (left > 0) perEndpoint.set(endpointId, left);
       else perEndpoint.delete(endpointId);
-      if (capped.delete(endpointId) || backlogPossible) dirty = true;
+      const awaited = awaitsSlot(endpointId);
+      capped.delete(endpointId);
+      if (awaited) {
+        dirty = true;
+        slotFreedOnCapped = true;
+        endSpacing?.();
+      } else if (backlogPossible) dirty = true;
     }
   }
 
@@ -473,7 +504,7 @@ export function createWorker(options: WorkerOptions): Worker {
     // Let attempts that finish meanwhile join this statement: recording later delays nothing a
     // receiver sees, and one statement for many outcomes is what keeps up with high rates.
     // Not when an endpoint at its cap waits for these slots, nor when stopping.
-    const slotAwaited = finished.some((f) => capped.has(f.delivery.endpoint.id));
+    const slotAwaited = finished.some((f) => awaitsSlot(f.delivery.endpoint.id));
     if (state === 'running' && recordDelayMs > 0 && !slotAwaited) await sleep(recordDelayMs);
     else await new Promise<void>((done) => setImmediate(done));
     while (finished.length > 0) {
@@ -603,6 +634,7 @@ export function createWorker(options: WorkerOptions): Worker {
     state = 'stopping';
     if (timer) clearTimeout(timer);
     timer = undefined;
+    endSpacing?.();
     await unlisten?.().catch((error) => log.warn({ err: error }, 'unlisten failed'));
     await pumping;
     if (sending.size > 0) {

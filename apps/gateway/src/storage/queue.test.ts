@@ -185,6 +185,29 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(third.map((c) => c.endpoint.id)).toEqual([busy.endpoint.id]);
   });
 
+  it('reports the endpoints a claim left at their cap, counting every worker’s leases', async () => {
+    const deep = await endpointWithMessages(5);
+    await endpointWithMessages(1); // one row: a slot to spare
+    const options = { limit: 10, leaseMs: 30_000, maxPerEndpoint: 2 };
+    const first: ClaimCursor = { after: '', more: false };
+    const claimedFirst = await t.store.queue.claim({ ...options, workerId: 'w1', cursor: first });
+    expect(claimedFirst).toHaveLength(3);
+    // The deep endpoint's two slots are both taken; the shallow one has a slot to spare.
+    expect(first.capped).toEqual([deep.endpoint.id]);
+    // Another worker gets nothing, and learns the deep endpoint is at its cap: its next slot
+    // is worth claiming for as soon as it frees.
+    const second: ClaimCursor = { after: '', more: false };
+    expect(await t.store.queue.claim({ ...options, workerId: 'w2', cursor: second })).toEqual([]);
+    expect(second.capped).toEqual([deep.endpoint.id]);
+    await t.store.queue.recordOutcome(
+      outcome(claimedFirst.find((c) => c.endpoint.id === deep.endpoint.id)!, 'succeeded'),
+    );
+    const third: ClaimCursor = { after: '', more: false };
+    const claimedThird = await t.store.queue.claim({ ...options, workerId: 'w2', cursor: third });
+    expect(claimedThird.map((c) => c.endpoint.id)).toEqual([deep.endpoint.id]);
+    expect(third.capped).toEqual([deep.endpoint.id]);
+  });
+
   it('keeps claiming other endpoints while one endpoint’s backlog sits at its cap', async () => {
     const noisy = await endpointWithMessages(60);
     await claim(100, { maxPerEndpoint: 2 });
@@ -564,7 +587,12 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(a.map((c) => c.endpoint.id).sort()).toEqual(
       [1, 2, 3].map((i) => `ep_rr_${String(i).padStart(6, '0')}`),
     );
-    expect(cursor).toEqual({ after: 'ep_rr_000003', more: true });
+    // The three served are at their cap of 1; the three left for the next claim are not.
+    expect(cursor).toEqual({
+      after: 'ep_rr_000003',
+      more: true,
+      capped: [1, 2, 3].map((i) => `ep_rr_${String(i).padStart(6, '0')}`),
+    });
     await t.store.queue.recordOutcomes(a.map((c) => outcome(c, 'succeeded')));
     const b = await t.store.queue.claim({ ...options, limit: 3 });
     expect(b.map((c) => c.endpoint.id).sort()).toEqual(
@@ -576,7 +604,7 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(c.map((d) => d.endpoint.id).sort()).toEqual(
       [1, 2, 3].map((i) => `ep_rr_${String(i).padStart(6, '0')}`),
     );
-    expect(cursor).toEqual({ after: 'ep_rr_000003', more: true });
+    expect(cursor).toMatchObject({ after: 'ep_rr_000003', more: true });
     // Within an endpoint, earliest due first.
     const delivered = await t.database.sql.query<{ id: string }>(sql`
       select id from deliveries where endpoint_id = 'ep_rr_000001' and status = 'succeeded'
@@ -589,7 +617,7 @@ describe.each(testDrivers)('queue on %s', (driver) => {
     expect(await t.store.queue.claim({ workerId: 'w1', limit: 5, leaseMs: 1_000, cursor })).toEqual(
       [],
     );
-    expect(cursor).toEqual({ after: '', more: false });
+    expect(cursor).toEqual({ after: '', more: false, capped: [] });
     await backlog(2, 1, 'round');
     cursor.after = 'ep_round_000001';
     const both = await t.store.queue.claim({ workerId: 'w1', limit: 5, leaseMs: 1_000, cursor });

@@ -123,6 +123,7 @@ export async function claimDueDeliveries(
   if (options.cursor && cursorRow) {
     options.cursor.after = cursorRow.cursor_after ?? '';
     options.cursor.more = cursorRow.cursor_more === true;
+    options.cursor.capped = cursorRow.capped ?? [];
   }
   const claimed = rows.filter((row) => row.id !== null);
   if (options.stats) {
@@ -148,6 +149,7 @@ export async function claimDueDeliveries(
 type ClaimCursorRow = {
   cursor_after: string | null;
   cursor_more: boolean;
+  capped: string[] | null;
   // Metrics only (see `ClaimStats`).
   lease_expired?: boolean | null;
   rate_limited?: number | null;
@@ -210,18 +212,20 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
       -- Free slots per endpoint: its concurrency cap minus its live leases, and for a
       -- rate-limited endpoint no more than its rate allows now (read here without a lock to
       -- size the claim; taken for real, atomically, in limits below).
-      select c.n, c.id, c.rate, c.period, c.tolerance, c.probing,
-        -- An endpoint whose circuit breaker is open gets one lease at a time: its probe.
-        least(case when c.probing then 1 else ${cap}::int end
-            - (select count(*)::int from deliveries l
-            where l.endpoint_id = c.id and l.locked_until is not null
-              and l.locked_until > ${now}),
+      select c.n, c.id, c.rate, c.period, c.tolerance, c.probing, c.open_slots,
+        least(c.open_slots,
           case when c.rate is null then ${cap}::int
             else greatest(0, floor(extract(epoch from ${now}
               + c.tolerance * interval '1 second' - greatest(coalesce(r.tat, ${now}), ${now}))
               / c.period + 1e-3) + 1)::int end) as free
       from (
         select w.n, e.id, e.rate_limit_per_minute as rate,
+          -- Concurrency slots: an endpoint whose circuit breaker is open gets one lease at a
+          -- time, its probe.
+          case when e.breaker_opened_at is not null then 1 else ${cap}::int end
+            - (select count(*)::int from deliveries l
+            where l.endpoint_id = e.id and l.locked_until is not null
+              and l.locked_until > ${now}) as open_slots,
           61.0 / (e.rate_limit_per_minute - s.slack) as period,
           s.slack * 61.0 / (e.rate_limit_per_minute - s.slack) as tolerance,
           e.breaker_opened_at is not null as probing
@@ -245,7 +249,7 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
     ),
     available as materialized (
       -- How many rows each endpoint can give now (at most its free slots).
-      select c.n, c.id, c.rate,
+      select c.n, c.id, c.rate, c.open_slots,
         (select count(*)::int from (
           select 1 from deliveries d
           where d.endpoint_id = c.id and d.status in ('pending', 'failed')
@@ -260,7 +264,7 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
     ),
     allotted as materialized (
       -- In walk order, until the claim's limit is allotted.
-      select a.n, a.id, a.rate,
+      select a.n, a.id, a.rate, a.open_slots,
         greatest(0, least(a.ready, ${limit}::int - coalesce(sum(a.ready) over (
           order by a.n rows between unbounded preceding and 1 preceding), 0)::int)) as slots
       from available a
@@ -359,6 +363,11 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
           (select ended from lap) as ended) f
     )
     select c.*, walked.cursor_after, walked.cursor_more,
+      -- Endpoints left at their concurrency cap, so likely with due rows waiting for a slot:
+      -- none open before the claim, or this claim allotted every open one.
+      array(select c3.id from candidates c3 where c3.open_slots <= 0
+        union all
+        select a.id from allotted a where a.slots >= a.open_slots) as capped,
       -- (metrics) Endpoints whose due rows this claim left because their rate was used up: no
       -- grant left before the claim (one due-row probe each), or less granted than picked.
       (select count(*)::int from candidates c2

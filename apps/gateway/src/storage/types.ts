@@ -290,6 +290,12 @@ export interface ClaimCursor {
   after: string;
   /** Endpoints after `after` were not visited yet: claiming again may find more. */
   more: boolean;
+  /**
+   * (out) Endpoints this claim found at their concurrency cap (all slots leased, by any worker,
+   * once its rows were taken) with due rows that may be waiting for a slot: a slot freed on one
+   * of them is worth claiming for at once.
+   */
+  capped?: string[];
 }
 
 /** A leased delivery with everything needed to send it. */
