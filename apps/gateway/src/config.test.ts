@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
+import { DEFAULT_CONCURRENCY } from './delivery/worker';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OPS_SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -39,7 +40,8 @@ describe('loadConfig', () => {
       smtpFrom: 'Hookline <hookline@localhost>',
       alertIntervalSeconds: 3600,
       logLevel: 'info',
-      workerConcurrency: 200,
+      // createWorker's own default is the same, for those who embed the worker.
+      workerConcurrency: DEFAULT_CONCURRENCY,
       endpointConcurrency: 10,
       leaseSeconds: 60,
       pollIntervalMs: 1000,

@@ -19,6 +19,8 @@ import { DEFAULT_RETRY_SCHEDULE, nextAttemptDelay } from './schedule';
 
 /** The request timeout (15 s, API.md) plus room to record the outcome before the lease lapses. */
 export const DEFAULT_LEASE_MS = 30_000;
+/** Attempts in flight per worker: the gateway's default too (`HOOKLINE_WORKER_CONCURRENCY`). */
+export const DEFAULT_CONCURRENCY = 200;
 /** Longest sleep between claims with nothing due: the safety net under LISTEN/NOTIFY. */
 export const DEFAULT_MAX_IDLE_MS = 5_000;
 /** An endpoint failing every attempt for this long is disabled (API.md: 5 days). */
@@ -53,7 +55,10 @@ export interface WorkerOptions {
   logger: Logger;
   /** Who holds the leases; default `hostname:pid`. */
   workerId?: string;
-  /** Attempts in flight at once (claimed and not yet recorded). Default 64. */
+  /**
+   * Attempts in flight at once (claimed and not yet recorded). Default 200, as for
+   * `HOOKLINE_WORKER_CONCURRENCY`.
+   */
   concurrency?: number;
   /** Most deliveries per claim. Default: `concurrency`. */
   batchSize?: number;
@@ -156,7 +161,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const { store, logger, httpClient } = options;
   const log = logger.child({ component: 'worker' });
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
-  const concurrency = positiveInt(options.concurrency, 64, 'concurrency');
+  const concurrency = positiveInt(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
   const batchSize = positiveInt(options.batchSize, concurrency, 'batchSize');
   const leaseMs = positiveInt(options.leaseMs, DEFAULT_LEASE_MS, 'leaseMs');
   const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
