@@ -123,7 +123,7 @@ export async function claimDueDeliveries(
   if (options.cursor && cursorRow) {
     options.cursor.after = cursorRow.cursor_after ?? '';
     options.cursor.more = cursorRow.cursor_more === true;
-    options.cursor.capped = cursorRow.capped ?? [];
+    options.cursor.capped = rows.find((row) => row.capped !== null)?.capped ?? [];
   }
   const claimed = rows.filter((row) => row.id !== null);
   if (options.stats) {
@@ -364,10 +364,12 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
     )
     select c.*, walked.cursor_after, walked.cursor_more,
       -- Endpoints left at their concurrency cap, so likely with due rows waiting for a slot:
-      -- none open before the claim, or this claim allotted every open one.
-      array(select c3.id from candidates c3 where c3.open_slots <= 0
-        union all
-        select a.id from allotted a where a.slots >= a.open_slots) as capped,
+      -- none open before the claim, or this claim allotted every open one. On one row only
+      -- (up to a few hundred ids, not repeated on each of up to limit rows).
+      case when row_number() over () = 1 then
+        array(select c3.id from candidates c3 where c3.open_slots <= 0
+          union all
+          select a.id from allotted a where a.slots >= a.open_slots) end as capped,
       -- (metrics) Endpoints whose due rows this claim left because their rate was used up: no
       -- grant left before the claim (one due-row probe each), or less granted than picked.
       (select count(*)::int from candidates c2
