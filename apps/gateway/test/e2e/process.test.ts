@@ -133,8 +133,8 @@ describe('the gateway binary (child process, embedded)', () => {
       };
       await run(100, 200); // warm-up: JIT (PGlite's WebAssembly too), connection pools
       // The target (p50 < 50 ms at 200 msg/s) is a figure to read, not asserted: other suites
-      // share the CPU here, and on 24 November embedded PGlite accepted only 25–50 messages/s on
-      // this machine (its commits are slow), so 200/s queues up. A burst of 100 keeps the
+      // share the CPU here, and on a slower machine (24 November, morning) embedded PGlite accepted
+      // only 25–50 messages/s (its commits were slow), so 200/s queued up. A burst of 100 keeps the
       // queue, and each request's wait, within the client's 15 s timeout.
       await run(100, 200);
       // What is asserted: a wake-up per message, not a poll (a 1 s poll gives a p50 near 500 ms,
