@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { testDrivers, useTestDatabase } from '../../test/databases';
 import { useWorkerHarness, waitFor } from '../../test/workers';
-import type { Store } from '../storage';
+import { StorageError, type Store } from '../storage';
 import type { WorkerEvent } from './worker';
 
 function percentile(values: number[], p: number): number {
@@ -51,6 +51,38 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     });
     expect(delivery!.endpointId).toBe(ep.id);
     expect(delivery!.attemptCount).toBe(1);
+  });
+
+  it('gives back at once the leases of a claim whose answer was lost, and delivers them once', async () => {
+    const r = await receiver();
+    await endpoint(r.url);
+    const messages = [await send(), await send()];
+    let lostAnswers = 0;
+    const store: Pick<Store, 'queue' | 'endpoints'> = {
+      endpoints: t.store.endpoints,
+      queue: {
+        ...t.store.queue,
+        claim: async (options) => {
+          const rows = await t.store.queue.claim(options);
+          if (rows.length > 0 && lostAnswers === 0) {
+            // Committed, but the answer never arrives: as when the connection dies on the way.
+            lostAnswers++;
+            throw new StorageError('write RESPONSE_TIMEOUT 127.0.0.1:5432', 'RESPONSE_TIMEOUT');
+          }
+          return rows;
+        },
+      },
+    };
+    const started = performance.now();
+    // The leases last a minute: without the give-back, nothing is sent before they lapse.
+    await worker({ store, leaseMs: 60_000 });
+    await waitFor(() => r.requests.length === 2, { what: 'both deliveries' });
+    expect(lostAnswers).toBe(1);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    await new Promise((done) => setTimeout(done, 200));
+    expect(r.requests.map((q) => q.headers['webhook-id']).sort()).toEqual(
+      messages.map((m) => m.id).sort(),
+    );
   });
 
   it('follows the retry schedule and marks the delivery dead after the last attempt', async () => {

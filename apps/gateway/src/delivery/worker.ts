@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../logger';
 import type { HttpClient } from '../net/http-client';
@@ -160,7 +161,9 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 export function createWorker(options: WorkerOptions): Worker {
   const { store, logger, httpClient } = options;
   const log = logger.child({ component: 'worker' });
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+  // Unique to this worker: host, process, and a random part (two containers on one host's network
+  // may share a hostname and both run as pid 1). `releaseUnheld` relies on it.
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const concurrency = positiveInt(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
   const batchSize = positiveInt(options.batchSize, concurrency, 'batchSize');
   const leaseMs = positiveInt(options.leaseMs, DEFAULT_LEASE_MS, 'leaseMs');
@@ -199,6 +202,11 @@ export function createWorker(options: WorkerOptions): Worker {
   const sending = new Set<Promise<void>>();
   // Attempts under way, by delivery id: their leases are released when a stop's grace runs out.
   const attempting = new Map<string, ClaimedDelivery>();
+  // Every delivery this worker holds a lease on, from its claim to its record (or abandonment):
+  // the leases `releaseUnheld` must leave alone.
+  const holding = new Set<string>();
+  // Set when a claim failed: it may have committed leases whose answer never arrived.
+  let claimAnswerLost = false;
   let pumping: Promise<void> | null = null;
   let dirty = false;
   /**
@@ -299,6 +307,19 @@ export function createWorker(options: WorkerOptions): Worker {
       let claimed: ClaimedDelivery[];
       const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
       try {
+        if (claimAnswerLost) {
+          // The last claim failed, perhaps after it committed (its connection lost on the way
+          // back): those leases would sit unused until they lapse. No claim of ours is under way
+          // now, so every lease of this worker that it does not hold is one of them.
+          const released = await store.queue.releaseUnheld(workerId, [...holding]);
+          claimAnswerLost = false;
+          if (released.length > 0) {
+            log.warn(
+              { released: released.length },
+              'released the leases of a claim whose answer was lost',
+            );
+          }
+        }
         claimed = await store.queue.claim({
           workerId,
           limit,
@@ -311,6 +332,7 @@ export function createWorker(options: WorkerOptions): Worker {
         options.metrics?.claimed(stats);
       } catch (error) {
         claimFailures++;
+        claimAnswerLost = true;
         log.error({ err: error, failures: claimFailures }, 'claiming deliveries failed');
         arm(Date.now() + Math.min(maxIdleMs, 250 * 2 ** Math.min(claimFailures, 5)));
         return;
@@ -360,6 +382,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function dispatch(delivery: ClaimedDelivery): void {
     inFlight++;
+    holding.add(delivery.id);
     attempting.set(delivery.id, delivery);
     options.metrics?.attemptStarted();
     const endpointId = delivery.endpoint.id;
@@ -471,6 +494,7 @@ export function createWorker(options: WorkerOptions): Worker {
     options.metrics?.settled(deliveries.length);
     for (const delivery of deliveries) {
       inFlight--;
+      holding.delete(delivery.id);
       const endpointId = delivery.endpoint.id;
       const left = (perEndpoint.get(endpointId) ?? 1) - 1;
       if (left > 0) perEndpoint.set(endpointId, left);

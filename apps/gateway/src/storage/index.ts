@@ -37,6 +37,7 @@ export {
   type QueueStats,
   queueStats,
   releaseLeases,
+  releaseUnheldLeases,
 } from './leases';
 export { IDEMPOTENCY_WINDOW_HOURS } from './messages';
 export {

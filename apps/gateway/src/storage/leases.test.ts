@@ -62,6 +62,36 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
     expect(stats).toEqual({ leaseExpired: 0, rateLimited: 0 });
   });
 
+  it("gives back a worker's leases other than those it names, and nobody else's", async () => {
+    await endpointWithMessages(6);
+    const mine = await t.store.queue.claim({ workerId: 'w1', limit: 4, leaseMs: 60_000 });
+    const theirs = await t.store.queue.claim({ workerId: 'w2', limit: 1, leaseMs: 60_000 });
+    expect([mine.length, theirs.length]).toEqual([4, 1]);
+    const held = mine.slice(0, 2).map((c) => c.id);
+    const lost = mine.slice(2).map((c) => c.id);
+
+    const released = await t.store.queue.releaseUnheld('w1', held);
+    expect(released.sort()).toEqual([...lost].sort());
+    for (const id of lost) {
+      expect(await leaseOf(id)).toMatchObject({
+        locked_until: null,
+        lease_token: null,
+        attempt_count: 0,
+      });
+    }
+    // Still leased: the ones the worker holds, and the other worker's.
+    for (const c of [...mine.slice(0, 2), ...theirs]) {
+      expect(await leaseOf(c.id)).toMatchObject({ lease_token: c.leaseToken });
+    }
+    // Claimable again at once, with the one never-claimed delivery.
+    const again = await t.store.queue.claim({ workerId: 'w3', limit: 10, leaseMs: 60_000 });
+    expect(again).toHaveLength(3);
+    expect(again.map((c) => c.id)).toEqual(expect.arrayContaining(lost));
+    // With nothing held, everything of the worker goes; a worker without leases gets nothing.
+    expect((await t.store.queue.releaseUnheld('w1', [])).sort()).toEqual([...held].sort());
+    expect(await t.store.queue.releaseUnheld('w9', [])).toEqual([]);
+  });
+
   it('releases nothing when the lease token is no longer the holder’s', async () => {
     await endpointWithMessages(1);
     const [first] = await t.store.queue.claim({ workerId: 'w1', limit: 1, leaseMs: 1_000 });

@@ -5,6 +5,9 @@
 import { type StorageContext, toDateOrNull } from './common';
 import { type SqlFragment, sql } from './sql';
 
+// The assignments that give a lease back: claimable at once, attempt count unchanged.
+const CLEAR_LEASE = sql`locked_until = null, locked_by = null, lease_token = null, updated_at = now()`;
+
 /** A lease to give back: the delivery and the token its claim returned. */
 export interface LeaseRef {
   deliveryId: string;
@@ -24,16 +27,35 @@ export async function releaseLeases(
 ): Promise<string[]> {
   if (leases.length === 0) return [];
   const rows = await ctx.sql.query<{ id: string }>(sql`
-    update deliveries d set
-      locked_until = null,
-      locked_by = null,
-      lease_token = null,
-      updated_at = now()
+    update deliveries d set ${CLEAR_LEASE}
     from unnest(${leases.map((l) => l.deliveryId)}::text[],
       ${leases.map((l) => l.leaseToken)}::uuid[]) as r(id, token)
     -- An array of ids: primary-key lookups whatever the planner believes about row counts.
     where d.id = any(${leases.map((l) => l.deliveryId)}::text[])
       and d.id = r.id and d.lease_token = r.token
+    returning d.id`);
+  if (rows.length > 0) ctx.wake();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Gives back every lease `workerId` holds except those of `heldIds`: the leases of a claim that
+ * committed but whose answer never reached the worker (its connection was lost on the way), which
+ * would otherwise wait out the lease before any worker sends them. Only the worker itself knows
+ * which of its leases it still works on, and it calls this only while no claim of its own is
+ * under way (so none can commit behind it). Wakes the workers. Returns the ids released.
+ */
+export async function releaseUnheldLeases(
+  ctx: StorageContext,
+  workerId: string,
+  heldIds: readonly string[],
+): Promise<string[]> {
+  const rows = await ctx.sql.query<{ id: string }>(sql`
+    update deliveries d set ${CLEAR_LEASE}
+    -- Leased rows only: the partial index deliveries_leased_idx holds exactly these.
+    where d.locked_until is not null
+      and d.locked_by = ${workerId}
+      and not (d.id = any(${[...heldIds]}::text[]))
     returning d.id`);
   if (rows.length > 0) ctx.wake();
   return rows.map((row) => row.id);

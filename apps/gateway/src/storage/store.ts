@@ -137,6 +137,11 @@ export interface QueueStore {
   onDeliveriesDue(onDue: () => void): Promise<() => Promise<void>>;
   /** Gives leases back (if still held) so any worker claims them at once; the ids released. */
   release(leases: readonly leaseOps.LeaseRef[]): Promise<string[]>;
+  /**
+   * Gives back the leases `workerId` holds beyond `heldIds` (a claim whose answer was lost); the
+   * ids released. Call only from that worker, with no claim of its own under way.
+   */
+  releaseUnheld(workerId: string, heldIds: readonly string[]): Promise<string[]>;
   /** Depth and lag of the queue, cheaply (for `/metrics`). */
   stats(): Promise<leaseOps.QueueStats>;
 }
@@ -281,6 +286,7 @@ export function createStore(
       nextDueAt: () => queue.nextDueAt(ctx),
       onDeliveriesDue: (onDue) => waker.subscribe(onDue),
       release: (leases) => leaseOps.releaseLeases(ctx, leases),
+      releaseUnheld: (workerId, heldIds) => leaseOps.releaseUnheldLeases(ctx, workerId, heldIds),
       stats: () => leaseOps.queueStats(ctx),
     },
     eventTypes: {
