@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 import { DEFAULT_CONCURRENCY } from './delivery/worker';
+import { DEFAULT_DATABASE_TIMEOUT_SECONDS } from './storage/postgres-driver';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OPS_SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       pollIntervalMs: 1000,
       disableAfterDays: 5,
       databasePoolSize: 10,
+      databaseTimeoutSeconds: DEFAULT_DATABASE_TIMEOUT_SECONDS,
       allowedPorts: null,
       maxEndpointsPerTenant: 1000,
       apiRateLimitPerSecond: 10_000,
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
       HOOKLINE_POLL_INTERVAL_MS: '250',
       HOOKLINE_DISABLE_AFTER_DAYS: '3',
       HOOKLINE_DATABASE_POOL_SIZE: '20',
+      HOOKLINE_DATABASE_TIMEOUT_SECONDS: '0',
       HOOKLINE_ALLOWED_PORTS: '443, 8443,443',
       HOOKLINE_MAX_ENDPOINTS_PER_TENANT: '25',
       HOOKLINE_API_RATE_LIMIT_PER_SECOND: '5',
@@ -114,6 +117,7 @@ describe('loadConfig', () => {
       pollIntervalMs: 250,
       disableAfterDays: 3,
       databasePoolSize: 20,
+      databaseTimeoutSeconds: 0,
       allowedPorts: [443, 8443],
       maxEndpointsPerTenant: 25,
       apiRateLimitPerSecond: 5,
@@ -224,12 +228,14 @@ describe('loadConfig', () => {
       HOOKLINE_API_KEY: 'short',
       HOOKLINE_LOG_LEVEL: 'loud',
       HOOKLINE_LEASE_SECONDS: '5',
+      HOOKLINE_DATABASE_TIMEOUT_SECONDS: '-1',
     });
     expect(Object.keys(problems).sort()).toEqual(
       [
         'HOOKLINE_ALLOW_HTTP',
         'HOOKLINE_ALLOW_NETWORKS',
         'HOOKLINE_API_KEY',
+        'HOOKLINE_DATABASE_TIMEOUT_SECONDS',
         'HOOKLINE_DATABASE_URL',
         'HOOKLINE_ENCRYPTION_KEYS',
         'HOOKLINE_LEASE_SECONDS',

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
+import { DEFAULT_DATABASE_TIMEOUT_SECONDS } from './storage/postgres-driver';
 
 /** Which parts of the gateway this process runs. */
 export type Role = 'all' | 'api' | 'worker';
@@ -65,6 +66,12 @@ export interface Config {
   readonly disableAfterDays: number;
   /** `HOOKLINE_DATABASE_POOL_SIZE`: PostgreSQL connections (default 10). */
   readonly databasePoolSize: number;
+  /**
+   * `HOOKLINE_DATABASE_TIMEOUT_SECONDS`: the longest a statement may run and a transaction may sit
+   * idle; a connection silent 5 s past it while a statement waits is given up as lost (default 30,
+   * 0 = no limit).
+   */
+  readonly databaseTimeoutSeconds: number;
   /** `HOOKLINE_ALLOWED_PORTS`: the only ports endpoint URLs may use; null = any port. */
   readonly allowedPorts: readonly number[] | null;
   /** `HOOKLINE_MAX_ENDPOINTS_PER_TENANT` (default 1000). */
@@ -126,6 +133,7 @@ export const CONFIG_VARIABLES = [
   'HOOKLINE_POLL_INTERVAL_MS',
   'HOOKLINE_DISABLE_AFTER_DAYS',
   'HOOKLINE_DATABASE_POOL_SIZE',
+  'HOOKLINE_DATABASE_TIMEOUT_SECONDS',
   'HOOKLINE_ALLOWED_PORTS',
   'HOOKLINE_MAX_ENDPOINTS_PER_TENANT',
   'HOOKLINE_API_RATE_LIMIT_PER_SECOND',
@@ -358,6 +366,12 @@ export function loadConfig(env: Env = process.env): Config {
   const pollIntervalMs = integer('HOOKLINE_POLL_INTERVAL_MS', 1000, 10, 600_000);
   const disableAfterDays = integer('HOOKLINE_DISABLE_AFTER_DAYS', 5, 1, 365);
   const databasePoolSize = integer('HOOKLINE_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const databaseTimeoutSeconds = integer(
+    'HOOKLINE_DATABASE_TIMEOUT_SECONDS',
+    DEFAULT_DATABASE_TIMEOUT_SECONDS,
+    0,
+    3600,
+  );
 
   let allowedPorts: number[] | null = null;
   const portsText = raw('HOOKLINE_ALLOWED_PORTS');
@@ -421,6 +435,7 @@ export function loadConfig(env: Env = process.env): Config {
     pollIntervalMs,
     disableAfterDays,
     databasePoolSize,
+    databaseTimeoutSeconds,
     allowedPorts: allowedPorts === null ? null : Object.freeze(allowedPorts),
     maxEndpointsPerTenant,
     apiRateLimitPerSecond,

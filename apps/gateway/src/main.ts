@@ -5,7 +5,6 @@
  */
 import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -214,7 +213,12 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   const database: Database = await openDatabase(
     config.embedded
       ? { kind: 'embedded', dataDir: config.dataDir }
-      : { kind: 'postgres', url: config.databaseUrl!, poolSize: config.databasePoolSize },
+      : {
+          kind: 'postgres',
+          url: config.databaseUrl!,
+          poolSize: config.databasePoolSize,
+          timeoutSeconds: config.databaseTimeoutSeconds,
+        },
     { migrate: false },
   );
   let httpClient: HttpClient | undefined;
@@ -257,6 +261,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
         connectPostgres(config.databaseUrl!, {
           max: WORKER_POOL_SIZE,
           applicationName: 'hookline-worker',
+          timeoutSeconds: config.databaseTimeoutSeconds,
         }),
       );
     }
@@ -348,7 +353,6 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
         httpClient,
         signer: createSigner(),
         logger,
-        workerId: `${hostname()}:${process.pid}`,
         concurrency: config.workerConcurrency,
         maxPerEndpoint: config.endpointConcurrency,
         leaseMs: config.leaseSeconds * 1000,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createScratchDatabase, testDrivers, useTestDatabase } from '../../test/databases';
 import { openDatabase } from './database';
-import { loadMigrations, migrate, migrationStatus } from './migrate';
+import { loadMigrations, MIGRATION_LOCK_KEY, migrate, migrationStatus } from './migrate';
 import { connectPostgres } from './postgres-driver';
 import { compile, empty, join, json, sql } from './sql';
 
@@ -124,6 +124,38 @@ describePostgres('migrations on PostgreSQL', () => {
     } finally {
       await a.close();
       await b.close();
+      await scratch.drop();
+    }
+  });
+
+  it("migrates without the pool's statement timeout: a start waits out another process's long migration", {
+    timeout: 30_000,
+  }, async () => {
+    const scratch = await createScratchDatabase();
+    const other = connectPostgres(scratch.url, { max: 1, timeoutSeconds: 0 });
+    try {
+      // Another process migrating for 2 s: it holds the migration lock that long.
+      const holding = other.transaction(async (tx) => {
+        await tx.query(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`);
+        await tx.query(sql`select pg_sleep(2)`);
+      });
+      await new Promise((done) => setTimeout(done, 200));
+      const started = performance.now();
+      // Statements of this database's pool may run 0.5 s; the migration's wait is not cut short.
+      const db = await openDatabase({ kind: 'postgres', url: scratch.url, timeoutSeconds: 0.5 });
+      try {
+        expect(performance.now() - started).toBeGreaterThan(1_000);
+        expect((await db.migrationStatus()).ready).toBe(true);
+        const [limit] = await db.sql.query<{ value: string }>(
+          sql`select current_setting('statement_timeout') as value`,
+        );
+        expect(limit!.value).toBe('500ms');
+      } finally {
+        await db.close();
+      }
+      await holding;
+    } finally {
+      await other.close();
       await scratch.drop();
     }
   });

@@ -6,7 +6,13 @@ import { type PoolStats, type SqlClient, sql } from './sql';
 /** Where the database lives. */
 export type DatabaseTarget =
   /** PostgreSQL at a `postgres://` URL (`HOOKLINE_DATABASE_URL`). */
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      /** `HOOKLINE_DATABASE_TIMEOUT_SECONDS` (PostgresOptions.timeoutSeconds); migrations have none. */
+      timeoutSeconds?: number;
+    }
   /** Embedded PGlite in `<dataDir>/pgdata`, locked to this process (`HOOKLINE_DATA_DIR`). */
   | { kind: 'embedded'; dataDir: string }
   /** Embedded PGlite in memory, gone on close (tests). */
@@ -28,13 +34,30 @@ export interface Database {
   poolStats(): PoolStats;
 }
 
-/** Wraps an open client with the migration and health helpers. */
-export function databaseFrom(client: SqlClient): Database {
+/**
+ * Wraps an open client with the migration and health helpers. With `migrationClient`, migrations
+ * run on a client of their own, opened for the purpose and closed after: one without the pool's
+ * statement timeout, since a migration on a big table (or the wait for another process's) may
+ * rightly take minutes.
+ */
+export function databaseFrom(
+  client: SqlClient,
+  options: { migrationClient?: () => SqlClient } = {},
+): Database {
   let closed: Promise<void> | undefined;
+  const { migrationClient } = options;
   return {
     sql: client,
     driver: client.driver,
-    migrate: () => migrate(client),
+    migrate: async () => {
+      if (!migrationClient) return migrate(client);
+      const own = migrationClient();
+      try {
+        return await migrate(own);
+      } finally {
+        await own.close();
+      }
+    },
     migrationStatus: () => migrationStatus(client),
     ping: async () => {
       try {
@@ -63,11 +86,26 @@ export async function openDatabase(
 ): Promise<Database> {
   const client =
     target.kind === 'postgres'
-      ? connectPostgres(target.url, target.poolSize === undefined ? {} : { max: target.poolSize })
+      ? connectPostgres(target.url, {
+          ...(target.poolSize === undefined ? {} : { max: target.poolSize }),
+          ...(target.timeoutSeconds === undefined ? {} : { timeoutSeconds: target.timeoutSeconds }),
+        })
       : target.kind === 'embedded'
         ? await openEmbedded(target.dataDir)
         : await openInMemory();
-  const database = databaseFrom(client);
+  const database = databaseFrom(
+    client,
+    target.kind === 'postgres'
+      ? {
+          migrationClient: () =>
+            connectPostgres(target.url, {
+              max: 1,
+              applicationName: 'hookline-migrate',
+              timeoutSeconds: 0,
+            }),
+        }
+      : {},
+  );
   if (options.migrate !== false) {
     try {
       await database.migrate();

@@ -27,7 +27,8 @@ export interface MigrationStatus {
 }
 
 // An arbitrary constant shared by every Hookline process: serialises migration runs.
-const MIGRATION_LOCK_KEY = 7_238_410_915;
+/** The advisory lock every migrating process takes (one migration at a time, cluster-wide). */
+export const MIGRATION_LOCK_KEY = 7_238_410_915;
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
 /** Where the migration files are: beside this module in `src/`, or shipped beside `dist/`. */

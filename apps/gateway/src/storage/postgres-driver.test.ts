@@ -1,12 +1,14 @@
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDrivers } from '../../test/databases';
+import { startTcpProxy, type TcpProxy } from '../../test/tcp-proxy';
+import type { StorageError } from './errors';
 import {
   connectPostgres,
+  isConnectionLost,
   MAX_RECONNECT_DELAY_SECONDS,
   reconnectDelaySeconds,
 } from './postgres-driver';
-import { type SqlClient, sql } from './sql';
+import { type SqlClient, SqlFragment, sql } from './sql';
 
 // What a test opened (pools, proxies): closed after it, the last opened first.
 const toClose: (() => Promise<void>)[] = [];
@@ -35,52 +37,11 @@ describe('reconnect delays', () => {
   });
 });
 
-/** A loopback TCP proxy in front of PostgreSQL that can refuse connections for a while. */
-async function outageProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const open = () =>
-    new Promise<void>((resolve, reject) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {});
-        }
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const address = server!.address();
-        port = typeof address === 'object' && address ? address.port : port;
-        resolve();
-      });
-    });
-  await open();
-  toClose.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((done) => (server?.listening ? server.close(() => done()) : done()));
-  });
-  return {
-    url: () => {
-      const url = new URL(target);
-      url.hostname = '127.0.0.1';
-      url.port = String(port);
-      return url.toString();
-    },
-    /** Drops every connection and refuses new ones (nothing listens on the port). */
-    cut: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server!.close(() => done());
-      }),
-    /** Listens again on the same port. */
-    restore: open,
-  };
+/** A loopback proxy to the test server (test/tcp-proxy.ts), closed after the test. */
+async function outageProxy(target: URL): Promise<TcpProxy> {
+  const proxy = await startTcpProxy(target);
+  toClose.push(() => proxy.close());
+  return proxy;
 }
 
 describe.runIf(testDrivers.includes('postgres'))('the PostgreSQL driver after an outage', () => {
@@ -331,3 +292,210 @@ describe.runIf(testDrivers.includes('postgres'))(
     });
   },
 );
+
+/** A pool with the given timeouts (through `url`), closed after the test. */
+function limitedPool(
+  options: { timeoutSeconds: number; responseGraceSeconds?: number; max?: number },
+  url = process.env.HOOKLINE_TEST_DATABASE_URL!,
+): SqlClient {
+  const client = connectPostgres(url, {
+    max: options.max ?? 2,
+    applicationName: 'hookline-driver-test',
+    timeoutSeconds: options.timeoutSeconds,
+    ...(options.responseGraceSeconds === undefined
+      ? {}
+      : { responseGraceSeconds: options.responseGraceSeconds }),
+  });
+  toClose.push(() => client.close());
+  return client;
+}
+
+/** A statement from trusted test text (a generated table name), without parameters. */
+function statement(text: string): SqlFragment {
+  return new SqlFragment([text], []);
+}
+
+/** What a promise settled with: its value, or its error as `{ error }`. */
+async function settled<T>(promise: Promise<T>): Promise<T | { error: StorageError }> {
+  return promise.then(
+    (value) => value,
+    (error: StorageError) => ({ error }),
+  );
+}
+
+describe.runIf(testDrivers.includes('postgres'))('statement and response timeouts', () => {
+  it('sets statement_timeout and idle_in_transaction_session_timeout on every connection, or neither with 0', async () => {
+    const limits = (client: SqlClient) =>
+      client.query(
+        sql`select current_setting('statement_timeout') as statement,
+          current_setting('idle_in_transaction_session_timeout') as idle`,
+      );
+    expect(await limits(limitedPool({ timeoutSeconds: 2.5 }))).toEqual([
+      { statement: '2500ms', idle: '2500ms' },
+    ]);
+    expect(await limits(limitedPool({ timeoutSeconds: 0 }))).toEqual([
+      { statement: '0', idle: '0' },
+    ]);
+  });
+
+  it('has the server cancel a statement that runs past the timeout, and the connection answers afterwards', {
+    timeout: 20_000,
+  }, async () => {
+    const client = limitedPool({ timeoutSeconds: 0.5, max: 1 });
+    const started = performance.now();
+    const outcome = await settled(client.query(sql`select pg_sleep(5)`));
+    expect(outcome).toMatchObject({ error: { code: '57014' } });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await client.query(sql`select 1 as one`)).toEqual([{ one: 1 }]);
+  });
+
+  it('lets a statement run past the grace period while within the timeout', {
+    timeout: 20_000,
+  }, async () => {
+    // Silent for 1 s: longer than the grace (0.3 s), shorter than timeout + grace (2.3 s).
+    const client = limitedPool({ timeoutSeconds: 2, responseGraceSeconds: 0.3, max: 1 });
+    expect(await client.query(sql`select pg_sleep(1)::text as slept`)).toEqual([{ slept: '' }]);
+  });
+
+  it('fails a statement whose connection goes silent as a lost connection after timeout + grace, and answers on a new connection', {
+    timeout: 30_000,
+  }, async () => {
+    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+    const client = limitedPool({ timeoutSeconds: 1, responseGraceSeconds: 0.5 }, proxy.url());
+    expect(await client.query(sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    expect(proxy.silence()).toBeGreaterThan(0);
+
+    const started = performance.now();
+    const outcome = await within(settled(client.query(sql`select 2 as two`)), 10_000, 'hung');
+    const failedAfter = performance.now() - started;
+    expect(outcome).not.toBe('hung');
+    expect(outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    expect(isConnectionLost((outcome as { error: StorageError }).error)).toBe(true);
+    expect(failedAfter).toBeGreaterThan(1_400);
+    expect(failedAfter).toBeLessThan(3_000);
+    // The silent connection is gone; the next statement gets a new one (the proxy lets it pass).
+    expect(await within(client.query(sql`select 3 as three`), 5_000, 'hung')).toEqual([
+      { three: 3 },
+    ]);
+  });
+
+  it('gives up, with the first silent connection, the idle ones and those silent for half the deadline', {
+    timeout: 30_000,
+  }, async () => {
+    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+    // Deadline 1.5 s.
+    const client = limitedPool(
+      { timeoutSeconds: 1, responseGraceSeconds: 0.5, max: 3 },
+      proxy.url(),
+    );
+    // Three connections open, all idle.
+    await Promise.all([1, 2, 3].map(() => client.query(sql`select pg_sleep(0.05)`)));
+    expect(proxy.open).toBe(3);
+    proxy.silence();
+    const silencedAt = performance.now();
+    const failedAt = (promise: Promise<unknown>) =>
+      settled(promise).then((outcome) => ({ outcome, at: performance.now() - silencedAt }));
+    const first = failedAt(client.query(sql`select 1`));
+    await new Promise((done) => setTimeout(done, 600));
+    // Silent for 0.9 s when the first is given up: more than half the deadline (0.75 s).
+    const second = failedAt(client.query(sql`select 2`));
+    const [a, b] = await within(Promise.all([first, second]), 10_000, 'hung' as const).then(
+      (value) => (value === 'hung' ? [] : value),
+    );
+    expect(a?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    expect(b?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    expect(a!.at).toBeGreaterThan(1_400);
+    // With the first, not 1.5 s after it was sent (2.1 s).
+    expect(b!.at).toBeLessThan(a!.at + 300);
+    // The idle third connection went too: the next statement gets a new one and answers at once.
+    const asked = performance.now();
+    expect(await within(client.query(sql`select 3 as three`), 5_000, 'hung')).toEqual([
+      { three: 3 },
+    ]);
+    expect(performance.now() - asked).toBeLessThan(1_000);
+  });
+
+  it('fails a transaction whose connection goes silent, and the server ends its session and releases its row locks', {
+    timeout: 30_000,
+  }, async () => {
+    const table = `hookline_driver_silent_${Math.random().toString(36).slice(2, 10)}`;
+    const direct = testPool(1);
+    await direct.exec(`create table ${table} (id int primary key, n int not null)`);
+    toClose.push(() => direct.exec(`drop table if exists ${table}`));
+    await direct.exec(`insert into ${table} values (1, 0)`);
+    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+    const client = limitedPool({ timeoutSeconds: 1, responseGraceSeconds: 0.5 }, proxy.url());
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let updated = false;
+      const transaction = settled(
+        client.transaction(async (tx) => {
+          await tx.query(statement(`update ${table} set n = n + 1 where id = 1`));
+          updated = true;
+          // The network path dies with the row locked.
+          proxy.silence();
+          await tx.query(sql`select 1`);
+        }),
+      );
+      while (!updated) await new Promise((done) => setTimeout(done, 10));
+      // Waits for the row lock, which the silent session holds until the server ends it (its
+      // transaction idle for 1 s), not until its client's socket times out.
+      const started = performance.now();
+      const blocked = await within(
+        direct.query(statement(`update ${table} set n = n + 10 where id = 1`)),
+        8_000,
+        'still blocked',
+      );
+      expect(blocked).not.toBe('still blocked');
+      expect(performance.now() - started).toBeLessThan(4_000);
+      const outcome = await within(transaction, 8_000, 'hung');
+      expect(outcome).toMatchObject({ error: {} });
+      expect(isConnectionLost((outcome as { error: StorageError }).error)).toBe(true);
+      // The silent transaction's update was rolled back with its session.
+      expect(await direct.query(statement(`select n from ${table}`))).toEqual([{ n: 10 }]);
+      // And the limited pool works again, in a transaction too.
+      expect(await client.transaction((tx) => tx.query(sql`select 4 as four`))).toEqual([
+        { four: 4 },
+      ]);
+      await new Promise((done) => setTimeout(done, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('replaces a LISTEN connection that went silent, tells the subscriber, and receives notifications again', {
+    timeout: 30_000,
+  }, async () => {
+    const channel = `hookline_driver_${Math.random().toString(36).slice(2, 10)}`;
+    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+    // Checks every second; a silent connection is given up after 1.5 s.
+    const client = limitedPool({ timeoutSeconds: 1, responseGraceSeconds: 0.5 }, proxy.url());
+    const direct = testPool(1);
+    const got: string[] = [];
+    const unlisten = await client.listen(channel, (payload) => got.push(payload));
+    toClose.push(unlisten);
+    const notified = async (payload: string, ms: number) => {
+      const until = performance.now() + ms;
+      while (!got.includes(payload) && performance.now() < until) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      return got.includes(payload);
+    };
+    await direct.query(sql`select pg_notify(${channel}, 'before')`);
+    expect(await notified('before', 3_000)).toBe(true);
+
+    proxy.silence();
+    await direct.query(sql`select pg_notify(${channel}, 'lost')`);
+    // Re-subscribed on a new connection: the subscriber hears '' (it may have missed some).
+    const silencedAt = performance.now();
+    expect(await notified('', 8_000)).toBe(true);
+    const resubscribedAfter = performance.now() - silencedAt;
+    expect(resubscribedAfter).toBeLessThan(5_000);
+    expect(got).not.toContain('lost');
+    await direct.query(sql`select pg_notify(${channel}, 'after')`);
+    expect(await notified('after', 3_000)).toBe(true);
+  });
+});

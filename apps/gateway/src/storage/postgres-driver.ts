@@ -15,7 +15,27 @@ export interface PostgresOptions {
   max?: number;
   /** `application_name` of every connection (default `hookline`). */
   applicationName?: string;
+  /**
+   * Seconds a statement may run and a transaction may sit idle on the server, and (plus
+   * {@link RESPONSE_GRACE_SECONDS}) how long a connection may stay silent while a statement waits
+   * on it before it is given up as lost; 0 sets no limit. Default
+   * {@link DEFAULT_DATABASE_TIMEOUT_SECONDS}.
+   */
+  timeoutSeconds?: number;
+  /** Seconds of silence past `timeoutSeconds` before a connection is lost (default 5; tests). */
+  responseGraceSeconds?: number;
 }
+
+/** `HOOKLINE_DATABASE_TIMEOUT_SECONDS` when unset. */
+export const DEFAULT_DATABASE_TIMEOUT_SECONDS = 30;
+
+/**
+ * Seconds past the statement timeout that a connection may stay silent while a statement waits on
+ * it: the server has cancelled the statement by then and its error is on the way, so a connection
+ * that still says nothing has lost its server (a silently dropped network path, a failed-over
+ * primary), and is destroyed rather than left to the kernel's retransmission timeout (~15 min).
+ */
+export const RESPONSE_GRACE_SECONDS = 5;
 
 /** The longest wait between two attempts to reconnect to PostgreSQL, in seconds. */
 export const MAX_RECONNECT_DELAY_SECONDS = 1;
@@ -45,6 +65,8 @@ const LOST_CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'EPIPE',
   'ETIMEDOUT',
+  // The patch's response deadline (connection.js, awaitResponse): the connection went silent.
+  'RESPONSE_TIMEOUT',
 ]);
 
 /**
@@ -115,6 +137,14 @@ interface Usage {
   active: number;
 }
 
+/** The client's timeout settings, shared by its sessions. */
+interface Limits {
+  timeoutSeconds: number;
+}
+
+/** The longest interval between two checks of the LISTEN connection, in seconds. */
+export const LISTEN_CHECK_MAX_SECONDS = 10;
+
 class PostgresSession implements Sql {
   readonly driver = 'postgres' as const;
 
@@ -122,7 +152,9 @@ class PostgresSession implements Sql {
     private readonly client: Client | TxClient,
     private readonly root: Client,
     private readonly inTransaction: boolean,
+    protected readonly limits: Limits,
     protected readonly usage: Usage = { active: 0 },
+    protected readonly listenChecks: Set<NodeJS.Timeout> = new Set(),
   ) {}
 
   async query<T extends Row = Row>(statement: SqlFragment): Promise<T[]> {
@@ -159,7 +191,7 @@ class PostgresSession implements Sql {
     this.usage.active++;
     try {
       return await reservedTransaction(this.root, (tx) =>
-        fn(new PostgresSession(tx, this.root, true, this.usage)),
+        fn(new PostgresSession(tx, this.root, true, this.limits, this.usage, this.listenChecks)),
       );
     } catch (error) {
       // Errors thrown by `fn` pass through unchanged; a failed BEGIN/COMMIT loses its parameters.
@@ -171,9 +203,50 @@ class PostgresSession implements Sql {
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
-    const { unlisten } = await this.root.listen(channel, onNotify);
+    let subscribed = false;
+    // postgres.js calls `onlisten` after LISTEN succeeded: first here, then again each time it
+    // re-subscribes on a new connection after the old one closed.
+    const { unlisten } = await this.root.listen(channel, onNotify, () => {
+      if (subscribed) onNotify('');
+    });
+    subscribed = true;
+    const stopChecks = this.checkListenConnection();
     return async () => {
+      stopChecks();
       await unlisten();
+    };
+  }
+
+  /**
+   * Sends `select 1` on the LISTEN connection every few seconds while a subscription lasts. A
+   * LISTEN connection waits for nothing, so nothing noticed when its network path died silently
+   * (TCP keepalive takes minutes, and on some paths never fires): notifications just stopped
+   * and the worker fell back to its poll. Now the check waits on it, the response deadline
+   * destroys it when it has gone quiet, and postgres.js re-subscribes on a new connection (and
+   * `onlisten` wakes the subscriber for what it missed).
+   */
+  protected checkListenConnection(): () => void {
+    const seconds = this.limits.timeoutSeconds;
+    // postgres.js 3.4.9 (pinned and patched) keeps its one LISTEN connection's pool here.
+    const listener = (this.root.listen as unknown as { sql?: Client }).sql;
+    if (seconds <= 0 || !listener) return () => {};
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      listener`select 1`
+        .catch(() => {
+          // A lost connection: postgres.js reconnects and re-subscribes by itself.
+        })
+        .finally(() => {
+          checking = false;
+        });
+    }, Math.min(LISTEN_CHECK_MAX_SECONDS, seconds) * 1000);
+    timer.unref();
+    this.listenChecks.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.listenChecks.delete(timer);
     };
   }
 }
@@ -182,8 +255,9 @@ class PostgresClient extends PostgresSession implements SqlClient {
   constructor(
     private readonly pool: Client,
     private readonly size: number,
+    limits: Limits,
   ) {
-    super(pool, pool, false);
+    super(pool, pool, false, limits);
   }
 
   poolStats(): PoolStats {
@@ -196,6 +270,8 @@ class PostgresClient extends PostgresSession implements SqlClient {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.listenChecks) clearInterval(timer);
+    this.listenChecks.clear();
     await this.pool.end({ timeout: 5 });
   }
 }
@@ -203,8 +279,25 @@ class PostgresClient extends PostgresSession implements SqlClient {
 /** Connects to PostgreSQL at `url` (postgres.js pool). */
 export function connectPostgres(url: string, options: PostgresOptions = {}): SqlClient {
   const max = options.max ?? 10;
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_DATABASE_TIMEOUT_SECONDS;
+  const limits =
+    timeoutSeconds > 0
+      ? {
+          // The server cancels a statement that runs longer (57014) and ends a session that sits
+          // in a transaction doing nothing that long (its client gone quiet mid-transaction: the
+          // row locks it holds would otherwise stall other workers until the server noticed).
+          statement_timeout: Math.round(timeoutSeconds * 1000),
+          idle_in_transaction_session_timeout: Math.round(timeoutSeconds * 1000),
+        }
+      : {};
   const pool = postgres(url, {
     max,
+    // A connection that answers nothing for this long while a statement waits is destroyed and
+    // its statements fail as a lost connection (patches/postgres@3.4.9.patch, awaitResponse).
+    response_timeout:
+      timeoutSeconds > 0
+        ? timeoutSeconds + (options.responseGraceSeconds ?? RESPONSE_GRACE_SECONDS)
+        : null,
     // `create … if not exists` notices and the like are not worth a log line.
     onnotice: () => {},
     connection: {
@@ -227,11 +320,12 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Sql
       // new connection: after a database restart, every reconnect. Short OLTP statements never
       // gain from JIT.
       jit: 'off',
+      ...limits,
     },
     // Never let the driver print statements with their parameters.
     debug: false,
     // Also used by the LISTEN connection, which postgres.js derives from these options.
     backoff: reconnectDelaySeconds,
   }) as Client;
-  return new PostgresClient(pool, max);
+  return new PostgresClient(pool, max, { timeoutSeconds });
 }

@@ -86,7 +86,11 @@ export interface Sql {
   exec(script: string): Promise<void>;
   /** Runs `fn` in a transaction (committed when it resolves); inside one, runs `fn` in the same. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
-  /** Calls `onNotify` for every NOTIFY on `channel`; resolves to an unsubscribe function. */
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel`; resolves to an unsubscribe function. A driver
+   * that re-subscribes after losing its connection also calls `onNotify('')` then, since
+   * notifications sent while it was away are lost.
+   */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
 

@@ -7,6 +7,12 @@
  * - On a private cluster started by the test (initdb/pg_ctl; a free loopback port; a temp data
  *   directory removed afterwards), PostgreSQL itself is restarted twice: `pg_ctl restart -m fast`,
  *   then a fast stop, 3 s without a server, and a start.
+ * - Through a loopback proxy (test/tcp-proxy.ts), every open connection of the gateway goes silent
+ *   twice, as when a network path drops packets or a failed-over primary vanishes: nothing more
+ *   is forwarded and nothing is closed, while new connections pass. With
+ *   `HOOKLINE_DATABASE_TIMEOUT_SECONDS=2` each silent connection is given up 7 s after its last
+ *   answer (the LISTEN connection too, by its periodic check); without that, the worker waited
+ *   on its silent connections for good (the kernel's retransmission timeout, ~15 min).
  *
  * Requests that fail meanwhile (5xx, or the connection dropped) were not accepted; the client
  * retries them with the same `Idempotency-Key`, so that one whose commit happened before its
@@ -19,6 +25,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, LOCAL_ENV, percentile, testDrivers } from '../e2e/harness';
 import { type GatewayProcess, spawnGateway } from '../gateway-process';
 import type { Receiver } from '../receivers';
+import { startTcpProxy } from '../tcp-proxy';
 import {
   createScratch,
   Ledger,
@@ -75,6 +82,10 @@ async function underLoad(
     loadMs: number;
     faultsAt: number[];
     inject: () => Promise<string>;
+    /** More gateway settings. */
+    env?: Record<string, string>;
+    /** The longest accept→receipt allowed (ms). */
+    maxAcceptToReceiptMs?: number;
   },
 ): Promise<void> {
   requireBuiltGateway();
@@ -88,6 +99,7 @@ async function underLoad(
     HOOKLINE_LEASE_SECONDS: '20',
     HOOKLINE_POLL_INTERVAL_MS: String(POLL_MS),
     HOOKLINE_DATABASE_POOL_SIZE: '4',
+    ...options.env,
   };
   // The API process migrates first; the worker starts on the migrated schema.
   const apiProcess = await spawnGateway({ built: true, env: { ...env, HOOKLINE_ROLE: 'api' } });
@@ -169,7 +181,6 @@ async function underLoad(
   const figures = ledger.check();
   const probe = ledger.latencies((message) => message.seq >= probeFrom);
   const probeP50 = percentile(probe, 50);
-
   // Exactly one message per idempotency key, though some requests were sent more than once.
   const stored = await withSql(
     options.databaseUrl,
@@ -186,6 +197,9 @@ async function underLoad(
     probeP50,
     'median accept→receipt after the faults (NOTIFY, not the 5 s poll)',
   ).toBeLessThan(1_000);
+  if (options.maxAcceptToReceiptMs !== undefined) {
+    expect(figures.maxMs, 'the longest accept→receipt').toBeLessThan(options.maxAcceptToReceiptMs);
+  }
 
   // How long the slowest API requests took inside the gateway (its own request log).
   const requestMs = apiProcess
@@ -253,3 +267,34 @@ describe.runIf(binaries !== null)('fault: PostgreSQL restarted', () => {
     });
   });
 });
+
+describe.runIf(testDrivers.includes('postgres'))(
+  'fault: the database connections go silent',
+  () => {
+    const r = resources();
+
+    it('recovers when every open database connection goes silent under load (twice) without a restart: one message per idempotency key, every message delivered', {
+      timeout: 150_000,
+    }, async () => {
+      const scratch = await createScratch();
+      r.cleanups.push(scratch.drop);
+      const proxy = await startTcpProxy(new URL(scratch.url));
+      r.cleanups.push(() => proxy.close());
+      await underLoad(r, {
+        scenario: 'pg-silent',
+        databaseUrl: proxy.url(),
+        env: { HOOKLINE_DATABASE_TIMEOUT_SECONDS: '2' },
+        // A silent connection costs its statements 7 s (2 s + 5 s of grace), once per fault: the
+        // leases of a claim whose answer was lost go back then too, not after the 20 s lease.
+        maxAcceptToReceiptMs: 12_000,
+        loadMs: 24_000,
+        faultsAt: [3_000, 13_000],
+        inject: async () => {
+          const n = proxy.silence();
+          expect(n).toBeGreaterThan(0);
+          return `${n} connections silenced`;
+        },
+      });
+    });
+  },
+);
