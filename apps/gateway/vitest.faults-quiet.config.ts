@@ -11,7 +11,7 @@ export default hooklineProject({
     include: ['test/faults/noisy-neighbour.test.ts'],
     maxWorkers: 1,
     sequence: { groupOrder: 4 },
-    testTimeout: 180_000,
+    testTimeout: 300_000,
     hookTimeout: 60_000,
   },
 });

@@ -4,13 +4,14 @@
  * within 10 % of the p99 without it, on the same gateway process (built binary; PostgreSQL when
  * HOOKLINE_TEST_DATABASE_URL is set, else embedded).
  *
- * The machine is small and shared (other suites run at the same time in CI), so the measurement
- * alternates phases (baseline, slow, baseline, slow, …) under the same fixed, modest offered load
- * (60 messages/s over the quiet tenants), eight phases each, and compares the median of each
- * condition's per-phase p99s: background noise falls on both conditions alike, and a burst of it
- * that lands in one phase moves that phase, not the median. The pooled p99s are printed too. In a slow phase the slow endpoint holds all its
- * `HOOKLINE_ENDPOINT_CONCURRENCY` (10) slots, with a backlog behind them, before measuring starts;
- * at its end the held requests are answered and the backlog drains before the next baseline.
+ * The machine is small and shared, and a p99 of ~12 ms leaves 10 % at about a millisecond, so the
+ * measurement alternates short phases (baseline, slow, baseline, slow, …, 3.5 s each, twenty of
+ * each kind) under the same fixed, modest offered load (60 messages/s over the quiet tenants):
+ * a burst of background noise (a second or three of another process on a core) falls on phases of
+ * both kinds, and the two worst phases of each kind are left out of its pooled p99 (see below).
+ * In a slow phase the slow endpoint holds all its `HOOKLINE_ENDPOINT_CONCURRENCY` (10) slots, with
+ * a backlog behind them and more arriving, before measuring starts; at its end the held requests
+ * are answered and the backlog drains before the next baseline.
  */
 import type { ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,8 +38,10 @@ import {
 const driver = testDrivers.includes('postgres') ? 'postgres' : 'pglite';
 const QUIET = ['quiet-1', 'quiet-2', 'quiet-3', 'quiet-4'];
 const RATE = 60;
-const PHASES = 16;
-const WINDOW_MS = 7_000;
+const PHASES = 40;
+const WINDOW_MS = 3_500;
+// Phases of each kind left out of its pooled p99: its worst ones by p99.
+const TRIM = 2;
 const SLOW_MS = 10_000;
 const SLOW_CONCURRENCY = 10;
 
@@ -56,7 +59,7 @@ describe(`fault: a noisy neighbour (${driver})`, () => {
   });
 
   it("keeps other tenants' p99 accept→receipt within 10 % of its value without a tenant whose endpoint takes 10 s per response", {
-    timeout: 210_000,
+    timeout: 300_000,
   }, async () => {
     requireBuiltGateway();
     const startedAt = performance.now();
@@ -177,23 +180,29 @@ describe(`fault: a noisy neighbour (${driver})`, () => {
       ledger.latencies(
         (message, target) => target !== 'slow' && phases.includes(phaseOf.get(message.seq)!),
       );
-    // Per phase, each condition's p99 comes from ~420 samples: its 5th-largest value, which a
+    // Per phase, each condition's p99 comes from ~210 samples: its 3rd-largest value, which a
     // stall of the machine (its disk, other processes) moves by tens of ms in one phase.
     const phaseP99 = (slowPhase: boolean) =>
       phasesOf(slowPhase).map((phase) => percentile(quietIn([phase]), 99));
     const medianP99Base = percentile(phaseP99(false), 50);
     const medianP99Noisy = percentile(phaseP99(true), 50);
     const ratio = medianP99Noisy / medianP99Base;
-    // What is asserted: the p99 over all of a condition's phases but its worst one (by p99), the
-    // same trim on both sides. The pooled p99 of ~2,900 samples is steady where the medians of
-    // eight per-phase p99s are not (the runs of 24 November: medians 19 vs 28 ms, pooled 28 vs
-    // 27 ms), and the trim keeps one stalled phase from deciding it (a pooled ratio of 1.148 was
-    // seen once with the worst phase in it).
+    // What is asserted: the p99 over all of a condition's phases but its TRIM worst ones (by p99),
+    // the same trim on both sides. The pooled p99 is steadier than the median of per-phase p99s
+    // (the runs of 24 November: medians 19 vs 28 ms, pooled 28 vs 27 ms), and the trim keeps a
+    // stalled phase or two from deciding it. With eight 7 s phases of each kind and one left out,
+    // a CI run of 24 November failed at 1.160 (12 vs 14 ms pooled, three slow phases at 16–19 ms
+    // against none above 14 ms) where runs alone measured 0.90–0.98: short phases spread such
+    // bursts over both kinds (docs/faults.md).
     const trimmedP99 = (slowPhase: boolean) => {
       const phases = phasesOf(slowPhase);
       const p99s = phaseP99(slowPhase);
-      const worst = phases[p99s.indexOf(Math.max(...p99s))]!;
-      return percentile(quietIn(phases.filter((phase) => phase !== worst)), 99);
+      const worst = phases
+        .map((phase, i) => ({ phase, p99: p99s[i]! }))
+        .sort((a, b) => b.p99 - a.p99)
+        .slice(0, TRIM)
+        .map(({ phase }) => phase);
+      return percentile(quietIn(phases.filter((phase) => !worst.includes(phase))), 99);
     };
     const trimmedBase = trimmedP99(false);
     const trimmedNoisy = trimmedP99(true);
@@ -204,13 +213,15 @@ describe(`fault: a noisy neighbour (${driver})`, () => {
         `${ms(percentile(baseline, 50))}), with it ${ms(p99Noisy)} (${noisy.length} samples, p50 ` +
         `${ms(percentile(noisy, 50))}), pooled ratio ${(p99Noisy / p99Base).toFixed(3)}; median of the ` +
         `per-phase p99s ${ms(medianP99Base)} without, ${ms(medianP99Noisy)} with: ratio ${ratio.toFixed(3)}; ` +
-        `without each side's worst phase ${ms(trimmedBase)} without, ${ms(trimmedNoisy)} with: ` +
+        `without each side's ${TRIM} worst phases ${ms(trimmedBase)} without, ${ms(trimmedNoisy)} with: ` +
         `ratio ${trimmedRatio.toFixed(3)}; ` +
         `per phase p99 ${perPhase.join(', ')}; ` +
         `scenario ${((performance.now() - startedAt) / 1000).toFixed(1)} s`,
     );
-    expect(baseline.length).toBeGreaterThanOrEqual(1_400);
-    expect(noisy.length).toBeGreaterThanOrEqual(1_400);
+    // steadyLoad sends rate × window messages per phase: every one of them is a sample.
+    const expected = (PHASES / 2) * (WINDOW_MS / 1000) * RATE;
+    expect(baseline.length).toBe(expected);
+    expect(noisy.length).toBe(expected);
     expect(trimmedNoisy).toBeLessThanOrEqual(trimmedBase * 1.1);
   });
 });
