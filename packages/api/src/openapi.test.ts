@@ -182,8 +182,18 @@ describe('the OpenAPI document', () => {
       Object.keys(doc.paths[path]?.[method]?.responses as JsonObject);
     expect(statuses('post', '/v1/endpoints')).toContain('201');
     expect(statuses('post', '/v1/messages')).toEqual(
-      expect.arrayContaining(['202', '400', '409', '413', '429']),
+      expect.arrayContaining(['202', '400', '409', '413', '429', '503']),
     );
+    // Every authenticated route may answer 503 (the database is not answering), with Retry-After.
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods as Record<string, JsonObject>)) {
+        if (!path.startsWith('/v1/')) continue;
+        const responses = operation.responses as Record<string, JsonObject>;
+        expect(responses['503'], `${method} ${path}`).toMatchObject({
+          headers: { 'Retry-After': { schema: { type: 'integer' } } },
+        });
+      }
+    }
     expect(statuses('delete', '/v1/endpoints/{id}')).toContain('204');
     expect(statuses('post', '/v1/endpoints/{id}/recover')).toContain('202');
     expect(statuses('post', '/v1/deliveries/{id}/replay')).toContain('202');

@@ -104,7 +104,7 @@ const ERROR_DESCRIPTIONS = {
   409: 'Conflict.',
   413: 'Payload too large.',
   429: 'Rate limited.',
-  503: 'Not ready.',
+  503: 'Not ready (starting, shutting down), or the database is not answering: retry after `Retry-After` seconds when given.',
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
@@ -113,7 +113,7 @@ function errors(...statuses: ErrorStatus[]): Record<number, RouteResponse> {
   const out: Record<number, RouteResponse> = {};
   for (const status of statuses) {
     out[status] = { description: ERROR_DESCRIPTIONS[status], schema: errorBodySchema };
-    if (status === 429) {
+    if (status === 429 || status === 503) {
       out[status] = {
         ...out[status],
         headers: {
@@ -150,7 +150,7 @@ export const apiRoutes = {
     body: { schema: endpointCreateRequestSchema, required: true },
     responses: {
       201: ok('The endpoint with its secret.', endpointWithSecretSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   listEndpoints: defineRoute({
@@ -163,7 +163,7 @@ export const apiRoutes = {
     query: endpointListQuerySchema,
     responses: {
       200: ok('A page of endpoints.', endpointListResponseSchema),
-      ...errors(400, 401, 429),
+      ...errors(400, 401, 429, 503),
     },
   }),
   getEndpoint: defineRoute({
@@ -174,7 +174,7 @@ export const apiRoutes = {
     tag: 'Endpoints',
     auth: 'api_key_or_portal',
     params: endpointPathParamsSchema,
-    responses: { 200: ok('The endpoint.', endpointSchema), ...errors(401, 404, 429) },
+    responses: { 200: ok('The endpoint.', endpointSchema), ...errors(401, 404, 429, 503) },
   }),
   updateEndpoint: defineRoute({
     operationId: 'updateEndpoint',
@@ -185,7 +185,10 @@ export const apiRoutes = {
     auth: 'api_key_or_portal',
     params: endpointPathParamsSchema,
     body: { schema: endpointPatchRequestSchema, required: true },
-    responses: { 200: ok('The updated endpoint.', endpointSchema), ...errors(400, 401, 404, 429) },
+    responses: {
+      200: ok('The updated endpoint.', endpointSchema),
+      ...errors(400, 401, 404, 429, 503),
+    },
   }),
   deleteEndpoint: defineRoute({
     operationId: 'deleteEndpoint',
@@ -195,7 +198,7 @@ export const apiRoutes = {
     tag: 'Endpoints',
     auth: 'api_key_or_portal',
     params: endpointPathParamsSchema,
-    responses: { 204: noContent, ...errors(401, 404, 429) },
+    responses: { 204: noContent, ...errors(401, 404, 429, 503) },
   }),
   rotateEndpointSecret: defineRoute({
     operationId: 'rotateEndpointSecret',
@@ -208,7 +211,7 @@ export const apiRoutes = {
     body: { schema: endpointRotateSecretRequestSchema, required: false },
     responses: {
       200: ok('The new secret.', endpointRotateSecretResponseSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   testEndpoint: defineRoute({
@@ -220,7 +223,7 @@ export const apiRoutes = {
     auth: 'api_key_or_portal',
     params: endpointPathParamsSchema,
     body: { schema: endpointTestRequestSchema, required: false },
-    responses: { 200: ok('The attempt.', attemptSchema), ...errors(400, 401, 404, 429) },
+    responses: { 200: ok('The attempt.', attemptSchema), ...errors(400, 401, 404, 429, 503) },
   }),
   getEndpointStats: defineRoute({
     operationId: 'getEndpointStats',
@@ -231,7 +234,7 @@ export const apiRoutes = {
     auth: 'api_key_or_portal',
     params: endpointPathParamsSchema,
     query: endpointStatsQuerySchema,
-    responses: { 200: ok('The stats.', endpointStatsSchema), ...errors(400, 401, 404, 429) },
+    responses: { 200: ok('The stats.', endpointStatsSchema), ...errors(400, 401, 404, 429, 503) },
   }),
   recoverEndpoint: defineRoute({
     operationId: 'recoverEndpoint',
@@ -244,7 +247,7 @@ export const apiRoutes = {
     body: { schema: endpointRecoverRequestSchema, required: true },
     responses: {
       202: ok('How many deliveries were queued.', endpointRecoverResponseSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   createMessage: defineRoute({
@@ -258,7 +261,7 @@ export const apiRoutes = {
     body: { schema: messageCreateRequestSchema, required: true },
     responses: {
       202: ok('The message is accepted and its deliveries are queued.', messageAcceptedSchema),
-      ...errors(400, 401, 404, 409, 413, 429),
+      ...errors(400, 401, 404, 409, 413, 429, 503),
     },
   }),
   listMessages: defineRoute({
@@ -271,7 +274,7 @@ export const apiRoutes = {
     query: messageListQuerySchema,
     responses: {
       200: ok('A page of messages.', messageListResponseSchema),
-      ...errors(400, 401, 429),
+      ...errors(400, 401, 429, 503),
     },
   }),
   getMessage: defineRoute({
@@ -282,7 +285,7 @@ export const apiRoutes = {
     tag: 'Messages',
     auth: 'api_key',
     params: messagePathParamsSchema,
-    responses: { 200: ok('The message.', messageSchema), ...errors(401, 404, 429) },
+    responses: { 200: ok('The message.', messageSchema), ...errors(401, 404, 429, 503) },
   }),
   listDeliveries: defineRoute({
     operationId: 'listDeliveries',
@@ -294,7 +297,7 @@ export const apiRoutes = {
     query: deliveryListQuerySchema,
     responses: {
       200: ok('A page of deliveries.', deliveryListResponseSchema),
-      ...errors(400, 401, 429),
+      ...errors(400, 401, 429, 503),
     },
   }),
   getDelivery: defineRoute({
@@ -307,7 +310,7 @@ export const apiRoutes = {
     params: deliveryPathParamsSchema,
     responses: {
       200: ok('The delivery with its attempts.', deliveryWithAttemptsSchema),
-      ...errors(401, 404, 429),
+      ...errors(401, 404, 429, 503),
     },
   }),
   replayDelivery: defineRoute({
@@ -321,7 +324,7 @@ export const apiRoutes = {
     body: { schema: deliveryReplayRequestSchema, required: false },
     responses: {
       202: ok('The attempt is queued; the delivery as it now stands.', deliverySchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   createEventType: defineRoute({
@@ -334,7 +337,7 @@ export const apiRoutes = {
     body: { schema: eventTypeCreateRequestSchema, required: true },
     responses: {
       201: ok('The event type.', eventTypeSchema),
-      ...errors(400, 401, 409, 429),
+      ...errors(400, 401, 409, 429, 503),
     },
   }),
   listEventTypes: defineRoute({
@@ -347,7 +350,7 @@ export const apiRoutes = {
     query: eventTypeListQuerySchema,
     responses: {
       200: ok('A page of event types.', eventTypeListResponseSchema),
-      ...errors(400, 401, 429),
+      ...errors(400, 401, 429, 503),
     },
   }),
   getEventType: defineRoute({
@@ -358,7 +361,7 @@ export const apiRoutes = {
     tag: 'Event types',
     auth: 'api_key_or_portal',
     params: eventTypePathParamsSchema,
-    responses: { 200: ok('The event type.', eventTypeSchema), ...errors(401, 404, 429) },
+    responses: { 200: ok('The event type.', eventTypeSchema), ...errors(401, 404, 429, 503) },
   }),
   updateEventType: defineRoute({
     operationId: 'updateEventType',
@@ -371,7 +374,7 @@ export const apiRoutes = {
     body: { schema: eventTypePatchRequestSchema, required: true },
     responses: {
       200: ok('The updated event type.', eventTypeSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   deleteEventType: defineRoute({
@@ -382,7 +385,7 @@ export const apiRoutes = {
     tag: 'Event types',
     auth: 'api_key',
     params: eventTypePathParamsSchema,
-    responses: { 204: noContent, ...errors(401, 404, 429) },
+    responses: { 204: noContent, ...errors(401, 404, 429, 503) },
   }),
   getAlertChannels: defineRoute({
     operationId: 'getAlertChannels',
@@ -392,7 +395,10 @@ export const apiRoutes = {
     tag: 'Tenants',
     auth: 'api_key_or_portal',
     params: tenantPathParamsSchema,
-    responses: { 200: ok('The alert channels.', alertChannelsSchema), ...errors(401, 404, 429) },
+    responses: {
+      200: ok('The alert channels.', alertChannelsSchema),
+      ...errors(401, 404, 429, 503),
+    },
   }),
   putAlertChannels: defineRoute({
     operationId: 'putAlertChannels',
@@ -405,7 +411,7 @@ export const apiRoutes = {
     body: { schema: alertChannelsPutRequestSchema, required: true },
     responses: {
       200: ok('The alert channels.', alertChannelsSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   createPortalLink: defineRoute({
@@ -418,7 +424,7 @@ export const apiRoutes = {
     body: { schema: portalLinkCreateRequestSchema, required: true },
     responses: {
       201: ok('The portal link.', portalLinkSchema),
-      ...errors(400, 401, 404, 429),
+      ...errors(400, 401, 404, 429, 503),
     },
   }),
   getHealth: defineRoute({

@@ -1,6 +1,7 @@
 import { apiRouteList, apiRoutes, toColonPath } from '@hookline/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../domain/auth';
+import { StorageError } from '../storage/errors';
 import { memberSourceText } from './body';
 import {
   call,
@@ -148,6 +149,48 @@ describe('routing and errors', () => {
     const body = await expectError(response, 500, 'internal_error');
     expect(body.error.message).toBe('Internal server error.');
     expect(JSON.stringify(body)).not.toContain('secret-thing');
+  });
+
+  it('answers 503 not_ready with Retry-After when the database is not answering, and logs only its code', async () => {
+    const failWith = (error: Error) =>
+      gw.app({
+        store: {
+          ...gw.store,
+          endpoints: {
+            ...gw.store.endpoints,
+            list: async () => {
+              throw error;
+            },
+          },
+        },
+      });
+    const before = gw.logLines.length;
+    for (const error of [
+      new StorageError(
+        'write CONNECTION_CLOSED 127.0.0.1:5432 tenant secret-thing',
+        'CONNECTION_CLOSED',
+      ),
+      new StorageError('canceling statement due to statement timeout', '57014'),
+      new StorageError('terminating connection due to administrator command', '57P01'),
+      new Error('claim failed', { cause: new StorageError('sorry, too many clients', '53300') }),
+    ]) {
+      const response = await call(failWith(error), 'GET', '/v1/endpoints', { token: gw.apiKey });
+      expect(response.headers.get('retry-after')).toBe('1');
+      const body = await expectError(response, 503, 'not_ready');
+      expect(body.error.message).toContain('database');
+      expect(JSON.stringify(body)).not.toContain('secret-thing');
+    }
+    const lines = gw.logLines.slice(before).filter((line) => line.includes('not answering'));
+    expect(lines).toHaveLength(4);
+    expect(lines.join('\n')).not.toContain('secret-thing');
+    expect(JSON.parse(lines[0]!).err).toEqual({ name: 'StorageError', code: 'CONNECTION_CLOSED' });
+    // Not every database error is an outage: a constraint violation stays a 500.
+    const violated = failWith(new StorageError('duplicate key value', '23505'));
+    await expectError(
+      await call(violated, 'GET', '/v1/endpoints', { token: gw.apiKey }),
+      500,
+      'internal_error',
+    );
   });
 
   it('answers malformed JSON with 400 invalid_request', async () => {

@@ -122,7 +122,7 @@ export function createOperationsApp(deps: OperationsAppDeps): Hono {
       404,
     ),
   );
-  app.onError((err, c) => errorResponse(c, err, deps.logger));
+  app.onError((err, c) => errorResponse(c, err, deps.logger, deps.database.unavailable));
   return app;
 }
 
@@ -196,6 +196,13 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: 'There is no such route.' } }, 404),
   );
-  app.onError((err, c) => errorResponse(c, err, deps.logger.child({ req_id: c.get('requestId') })));
+  app.onError((err, c) =>
+    errorResponse(
+      c,
+      err,
+      deps.logger.child({ req_id: c.get('requestId') }),
+      deps.database.unavailable,
+    ),
+  );
   return app;
 }

@@ -19,8 +19,20 @@ export const STATUS_BY_CODE: Record<GatewayErrorCode, ContentfulStatusCode> = {
   internal_error: 500,
 };
 
-/** Renders any thrown value as the API's JSON error body; unknown errors become a bare 500. */
-export function errorResponse(c: Context, err: unknown, log?: Logger): Response {
+/** Seconds a client is told to wait (`Retry-After`) when the database is not answering. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Renders any thrown value as the API's JSON error body. An error that `unavailable` recognises
+ * (the database cannot answer now: a lost connection, a statement timeout) is a 503 `not_ready`
+ * with `Retry-After`, so clients and load balancers retry; any other unknown error is a bare 500.
+ */
+export function errorResponse(
+  c: Context,
+  err: unknown,
+  log?: Logger,
+  unavailable?: (error: unknown) => boolean,
+): Response {
   if (err instanceof GatewayError) {
     const status = STATUS_BY_CODE[err.code];
     if (err.retryAfter !== undefined) c.header('Retry-After', String(Math.ceil(err.retryAfter)));
@@ -29,6 +41,21 @@ export function errorResponse(c: Context, err: unknown, log?: Logger): Response 
     };
     if (err.details) body.error.details = err.details;
     return c.json(body, status);
+  }
+  if (unavailable?.(err)) {
+    // The code only: the message of a database error may quote the statement's values.
+    const code = (err as { code?: unknown })?.code;
+    log?.warn({ err: { name: (err as Error)?.name, code } }, 'the database is not answering');
+    c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    return c.json(
+      {
+        error: {
+          code: 'not_ready',
+          message: 'The database is not answering; retry in a moment (see Retry-After).',
+        },
+      },
+      STATUS_BY_CODE.not_ready,
+    );
   }
   // Never echo an unexpected error's message: it may carry SQL, payloads or secrets.
   log?.error(

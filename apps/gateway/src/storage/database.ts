@@ -1,6 +1,6 @@
 import { openEmbedded, openInMemory } from './embedded';
 import { type MigrationResult, type MigrationStatus, migrate, migrationStatus } from './migrate';
-import { connectPostgres } from './postgres-driver';
+import { connectPostgres, isDatabaseUnavailable } from './postgres-driver';
 import { type PoolStats, type SqlClient, sql } from './sql';
 
 /** Where the database lives. */
@@ -32,6 +32,12 @@ export interface Database {
   close(): Promise<void>;
   /** How busy the connections are right now (`/metrics`). */
   poolStats(): PoolStats;
+  /**
+   * True when `error`, thrown by a statement on this database, means it cannot answer now but
+   * likely can shortly (a lost connection, a statement timeout): the API answers 503 with
+   * `Retry-After` rather than 500.
+   */
+  unavailable(error: unknown): boolean;
 }
 
 /**
@@ -73,6 +79,7 @@ export function databaseFrom(
     },
     // A client that cannot tell (a test double) reports an idle pool of one.
     poolStats: () => client.poolStats?.() ?? { size: 1, inUse: 0, waiting: 0 },
+    unavailable: isDatabaseUnavailable,
   };
 }
 

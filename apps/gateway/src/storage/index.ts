@@ -48,7 +48,7 @@ export {
   migrate,
   migrationStatus,
 } from './migrate';
-export { connectPostgres, type PostgresOptions } from './postgres-driver';
+export { connectPostgres, isDatabaseUnavailable, type PostgresOptions } from './postgres-driver';
 export {
   DEFAULT_CIRCUIT_BREAKER,
   DEFAULT_ENDPOINT_HEALTH,

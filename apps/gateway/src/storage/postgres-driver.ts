@@ -89,6 +89,27 @@ export function isConnectionLost(error: unknown): boolean {
 }
 
 /**
+ * True when an error means the database cannot serve a request now but likely can shortly, so
+ * the caller may retry: the connection is lost (`isConnectionLost`), a statement was cancelled
+ * (57014: it ran past `statement_timeout`, or an operator cancelled it), or the server has no
+ * connection or resources to give (53300 `too_many_connections`, class 53). The causes of
+ * wrapped errors count too.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      isConnectionLost(e) ||
+      code === '57014' ||
+      (typeof code === 'string' && code.startsWith('53'))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * A transaction on a reserved connection, spelled out (begin, statements, commit or rollback)
  * rather than postgres.js's `begin()`. When the connection dies mid-transaction, `begin()` sends
  * its own rollback on it, and postgres.js 3.4.9 then writes to a null socket from a

@@ -197,6 +197,11 @@ async function underLoad(
     probeP50,
     'median accept→receipt after the faults (NOTIFY, not the 5 s poll)',
   ).toBeLessThan(1_000);
+  // A lost or silent database is an outage to retry (503 with Retry-After), not a server bug (500).
+  expect(
+    failures.filter((failure) => failure !== '503' && !failure.startsWith('network')),
+    'failed API requests other than 503 or a lost connection',
+  ).toEqual([]);
   if (options.maxAcceptToReceiptMs !== undefined) {
     expect(figures.maxMs, 'the longest accept→receipt').toBeLessThan(options.maxAcceptToReceiptMs);
   }
