@@ -1,5 +1,7 @@
+import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDrivers } from '../../test/databases';
+import { findPgBouncer, startPgBouncer } from '../../test/pgbouncer';
 import { startTcpProxy, type TcpProxy } from '../../test/tcp-proxy';
 import type { StorageError } from './errors';
 import {
@@ -499,3 +501,115 @@ describe.runIf(testDrivers.includes('postgres'))('statement and response timeout
     expect(await notified('after', 3_000)).toBe(true);
   });
 });
+
+/** The settings the driver gives a session (through `client`), with the session's pid. */
+type SessionSettings = typeof configured & { pid: number };
+const settingsOf = (client: SqlClient) =>
+  client.query<SessionSettings>(
+    sql`select pg_backend_pid() as pid,
+      current_setting('plan_cache_mode') as plan_cache_mode,
+      current_setting('enable_seqscan') as enable_seqscan,
+      current_setting('jit') as jit,
+      current_setting('statement_timeout') as statement_timeout,
+      current_setting('idle_in_transaction_session_timeout') as idle,
+      current_setting('application_name') as application_name`,
+  );
+/** What `limitedPool({ timeoutSeconds: 2.5 })` sessions must show. */
+const configured = {
+  plan_cache_mode: 'force_generic_plan',
+  enable_seqscan: 'off',
+  jit: 'off',
+  statement_timeout: '2500ms',
+  idle: '2500ms',
+  application_name: 'hookline-driver-test',
+};
+
+describe.runIf(testDrivers.includes('postgres'))('session settings', () => {
+  it('are set when each connection opens, before its first statement, on every connection of the pool', async () => {
+    const client = limitedPool({ timeoutSeconds: 2.5, max: 3 });
+    // Three at once: three connections, each opened for a statement of its own.
+    const rows = (await Promise.all([1, 2, 3].map(() => settingsOf(client)))).flat();
+    expect(new Set(rows.map((row) => row.pid)).size).toBe(3);
+    for (const row of rows) expect(row).toEqual({ pid: row.pid, ...configured });
+  });
+
+  it('fail a connection whose settings the server refuses, with that error, instead of using it unconfigured', async () => {
+    const pool = postgres(process.env.HOOKLINE_TEST_DATABASE_URL!, {
+      max: 1,
+      onnotice: () => {},
+      session_settings: { jit: 'off', hookline_no_such_setting: 'on' },
+    });
+    toClose.push(() => pool.end({ timeout: 1 }));
+    for (let i = 0; i < 2; i++) {
+      await expect(pool`select current_setting('jit') as jit`).rejects.toMatchObject({
+        code: '42704',
+      });
+    }
+    await expect(pool.reserve()).rejects.toMatchObject({ code: '42704' });
+  });
+});
+
+describe.runIf(testDrivers.includes('postgres') && findPgBouncer() !== null)(
+  'through PgBouncer in session mode',
+  () => {
+    async function bouncer() {
+      const pgbouncer = await startPgBouncer(process.env.HOOKLINE_TEST_DATABASE_URL!);
+      toClose.push(() => pgbouncer.close());
+      return pgbouncer;
+    }
+
+    it('connects with every session setting applied, where startup parameters are refused', {
+      timeout: 30_000,
+    }, async () => {
+      const pgbouncer = await bouncer();
+      const url = pgbouncer.url(process.env.HOOKLINE_TEST_DATABASE_URL!);
+      // What the driver did before: settings as startup parameters, which PgBouncer refuses.
+      const startup = postgres(url, {
+        max: 1,
+        connection: { plan_cache_mode: 'force_generic_plan' },
+      });
+      toClose.push(() => startup.end({ timeout: 1 }));
+      await expect(startup`select 1`).rejects.toMatchObject({
+        message: expect.stringContaining('unsupported startup parameter'),
+      });
+
+      const client = limitedPool({ timeoutSeconds: 2.5, max: 2 }, url);
+      const rows = (await Promise.all([1, 2].map(() => settingsOf(client)))).flat();
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        expect(row).toEqual({ pid: row.pid, ...configured });
+      }
+    });
+
+    it('applies them again after its server session is terminated, and LISTEN/NOTIFY works', {
+      timeout: 30_000,
+    }, async () => {
+      const pgbouncer = await bouncer();
+      const url = pgbouncer.url(process.env.HOOKLINE_TEST_DATABASE_URL!);
+      const client = limitedPool({ timeoutSeconds: 2.5, max: 1 }, url);
+      const direct = testPool(1);
+      const [first] = await settingsOf(client);
+      await direct.query(sql`select pg_terminate_backend(${first!.pid}::int)`);
+      // The next statements may meet the closed session; once one answers, on a new session,
+      // the settings hold there too.
+      let row: SessionSettings | undefined;
+      for (let i = 0; i < 20 && !row; i++) {
+        row = (await settingsOf(client).catch(() => []))[0];
+        if (!row) await new Promise((done) => setTimeout(done, 100));
+      }
+      expect(row).toEqual({ pid: row!.pid, ...configured });
+      expect(row!.pid).not.toBe(first!.pid);
+
+      const channel = `hookline_bouncer_${Math.random().toString(36).slice(2, 10)}`;
+      const got: string[] = [];
+      const unlisten = await client.listen(channel, (payload) => got.push(payload));
+      toClose.push(unlisten);
+      await direct.query(sql`select pg_notify(${channel}, 'through the bouncer')`);
+      const until = performance.now() + 3_000;
+      while (!got.includes('through the bouncer') && performance.now() < until) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      expect(got).toContain('through the bouncer');
+    });
+  },
+);

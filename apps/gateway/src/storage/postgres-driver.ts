@@ -301,7 +301,7 @@ class PostgresClient extends PostgresSession implements SqlClient {
 export function connectPostgres(url: string, options: PostgresOptions = {}): SqlClient {
   const max = options.max ?? 10;
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_DATABASE_TIMEOUT_SECONDS;
-  const limits =
+  const limits: Record<string, number> =
     timeoutSeconds > 0
       ? {
           // The server cancels a statement that runs longer (57014) and ends a session that sits
@@ -321,8 +321,13 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Sql
         : null,
     // `create … if not exists` notices and the like are not worth a log line.
     onnotice: () => {},
-    connection: {
-      application_name: options.applicationName ?? 'hookline',
+    // Startup parameters: only what every pooler passes on (PgBouncer refuses any other).
+    connection: { application_name: options.applicationName ?? 'hookline' },
+    // Set with one statement when each connection opens, before anything else runs on it
+    // (patches/postgres@3.4.9.patch, applySessionSettings), not as startup parameters: PgBouncer
+    // refuses those it does not know ("unsupported startup parameter"), or, told to ignore them,
+    // drops them. In session mode these stay for the client's session.
+    session_settings: {
       // Plan each prepared statement once per connection, and never by a sequential scan.
       // The queue statements (claim, record, intake) are long and run thousands of times a
       // second: planning them at every execution (`force_custom_plan`) cost more database CPU
