@@ -512,7 +512,11 @@ const settingsOf = (client: SqlClient) =>
       current_setting('jit') as jit,
       current_setting('statement_timeout') as statement_timeout,
       current_setting('idle_in_transaction_session_timeout') as idle,
-      current_setting('application_name') as application_name`,
+      current_setting('application_name') as application_name,
+      current_setting('tcp_keepalives_idle') as keepalives_idle,
+      current_setting('tcp_keepalives_interval') as keepalives_interval,
+      current_setting('tcp_keepalives_count') as keepalives_count,
+      current_setting('tcp_user_timeout') as user_timeout`,
   );
 /** What `limitedPool({ timeoutSeconds: 2.5 })` sessions must show. */
 const configured = {
@@ -522,6 +526,11 @@ const configured = {
   statement_timeout: '2500ms',
   idle: '2500ms',
   application_name: 'hookline-driver-test',
+  // The server notices a vanished client within about a minute, not the OS's two hours.
+  keepalives_idle: '30',
+  keepalives_interval: '10',
+  keepalives_count: '3',
+  user_timeout: '60000',
 };
 
 describe.runIf(testDrivers.includes('postgres'))('session settings', () => {

@@ -297,6 +297,14 @@ class PostgresClient extends PostgresSession implements SqlClient {
   }
 }
 
+/** TCP settings of the server's end of each session (see connectPostgres). */
+export const SERVER_KEEPALIVES = Object.freeze({
+  tcp_keepalives_idle: 30,
+  tcp_keepalives_interval: 10,
+  tcp_keepalives_count: 3,
+  tcp_user_timeout: 60_000,
+});
+
 /** Connects to PostgreSQL at `url` (postgres.js pool). */
 export function connectPostgres(url: string, options: PostgresOptions = {}): SqlClient {
   const max = options.max ?? 10;
@@ -346,6 +354,11 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Sql
       // new connection: after a database restart, every reconnect. Short OLTP statements never
       // gain from JIT.
       jit: 'off',
+      // The server's side of a vanished client (its host gone, a silent path): without these the
+      // server holds the session, and any session-level advisory lock (migrations, retention), for
+      // the OS's two hours of keepalive. Probe an idle connection after 30 s, every 10 s, give up
+      // after 3 unanswered; and give up on unacknowledged data after 60 s.
+      ...SERVER_KEEPALIVES,
       ...limits,
     },
     // Never let the driver print statements with their parameters.
