@@ -417,6 +417,35 @@ describe.runIf(testDrivers.includes('postgres'))('statement and response timeout
     expect(performance.now() - asked).toBeLessThan(1_000);
   });
 
+  it('gives up with the first silent connection a busy one idle since before the silence, however recently its statement began', {
+    timeout: 30_000,
+  }, async () => {
+    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+    // Deadline 1.5 s.
+    const client = limitedPool(
+      { timeoutSeconds: 1, responseGraceSeconds: 0.5, max: 2 },
+      proxy.url(),
+    );
+    await Promise.all([1, 2].map(() => client.query(sql`select pg_sleep(0.05)`)));
+    expect(proxy.open).toBe(2);
+    proxy.silence();
+    const silencedAt = performance.now();
+    const failedAt = (promise: Promise<unknown>) =>
+      settled(promise).then((outcome) => ({ outcome, at: performance.now() - silencedAt }));
+    const first = failedAt(client.query(sql`select 1`));
+    await new Promise((done) => setTimeout(done, 1_200));
+    // Sent 0.3 s before the first is given up: waiting for less than half the deadline, but it
+    // has heard nothing since the silence began (1.5 s).
+    const second = failedAt(client.query(sql`select 2`));
+    const [a, b] = await within(Promise.all([first, second]), 10_000, 'hung' as const).then(
+      (value) => (value === 'hung' ? [] : value),
+    );
+    expect(a?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    expect(b?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    // With the first, not at its own deadline (1.2 + 1.5 = 2.7 s).
+    expect(b!.at).toBeLessThan(a!.at + 300);
+  });
+
   it('fails a transaction whose connection goes silent, and the server ends its session and releases its row locks', {
     timeout: 30_000,
   }, async () => {
