@@ -371,7 +371,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
     }
 
     // Retention (docs/gateway.md "Retention"): every worker process schedules it; one at a time
-    // runs it (advisory lock). On the main pool: the run holds one connection for its lock.
+    // runs it (advisory lock). On the main pool: the run holds one connection for its lock. The
+    // same loop analyzes stale tables that autovacuum does not look after (docs/operations.md).
     if (config.role !== 'api') {
       maintenance = createMaintenance({
         db: database.sql,

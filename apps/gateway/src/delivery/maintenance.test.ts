@@ -156,6 +156,48 @@ describe.each(testDrivers)('maintenance loop on %s', (driver) => {
     expect(result).toMatchObject({ complete: true, deleted: { deliveries: left } });
     expect(await count()).toBe(0);
   });
+
+  it('analyzes the stale tables autovacuum does not look after, and warns once that nothing vacuums them', {
+    timeout: 30_000,
+  }, async () => {
+    const { logger, lines } = capture();
+    if (driver === 'postgres') {
+      await t.database.sql.exec('alter table attempts set (autovacuum_enabled = false);');
+    }
+    await oldTraffic(120, 1);
+    const maintenance = createMaintenance({
+      db: t.database.sql,
+      logger,
+      retentionDays: 30,
+      statsRetentionDays: 400,
+      // Retention not before the test ends; statistics every 200 ms.
+      startDelayMs: 60_000,
+      statisticsIntervalMs: 200,
+    });
+    maintenance.start();
+    try {
+      if (driver === 'pglite') {
+        // PGlite plans each statement at each execution: nothing to do, nothing logged.
+        expect(await maintenance.refreshStatistics()).toEqual([]);
+        await new Promise((done) => setTimeout(done, 600));
+        expect(lines.filter((l) => /analyz|autovacuum/.test(String(l.msg)))).toEqual([]);
+        return;
+      }
+      // The 120 rows inserted reach the statistics within a second or so.
+      const analyzed = await waitFor(() =>
+        lines.find(
+          (l) => l.msg === 'analyzed stale tables' && String(l.tables).includes('attempts'),
+        ),
+      );
+      expect(analyzed.level).toBe(30);
+      const warnings = lines.filter((l) => String(l.msg).startsWith('autovacuum is off'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.tables).toContain('attempts');
+      expect(warnings[0]!.level).toBe(40);
+    } finally {
+      await maintenance.stop();
+    }
+  });
 });
 
 describe('the gateway process', () => {

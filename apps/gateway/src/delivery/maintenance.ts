@@ -3,9 +3,19 @@
  * start, then every `intervalMs` (10 min), and once more just after each UTC midnight (plus the
  * rollup delay) so yesterday is rolled up without waiting for the next interval. Only one
  * process in the cluster runs retention at a time (advisory lock); the others skip that round.
+ *
+ * Every `statisticsIntervalMs` (15 s) it also analyzes the gateway's tables that autovacuum does
+ * not look after, once their statistics are stale (storage/statistics.ts), so that cached query
+ * plans are remade for the tables' real sizes.
  */
 import type { Logger } from '../logger';
-import { type RetentionResult, runRetention, type Sql } from '../storage';
+import {
+  type RetentionResult,
+  refreshStatistics,
+  runRetention,
+  type Sql,
+  tableActivity,
+} from '../storage';
 
 /** Options of `createMaintenance`. */
 export interface MaintenanceOptions {
@@ -24,6 +34,8 @@ export interface MaintenanceOptions {
   /** Rows per delete statement and the pause between batches (see `runRetention`). */
   batchSize?: number;
   pauseMs?: number;
+  /** Between two checks of the tables' statistics (default 15 s; the first 5 s after start). */
+  statisticsIntervalMs?: number;
   /** The clock (tests). */
   now?: () => Date;
 }
@@ -34,6 +46,8 @@ export interface Maintenance {
   start(): void;
   /** Runs retention now (outside the schedule); null when a run is in progress here. */
   runOnce(): Promise<RetentionResult | null>;
+  /** Analyzes the stale tables autovacuum does not look after now; returns their names. */
+  refreshStatistics(): Promise<string[]>;
   /** Stops the current run between two batches and cancels the schedule. */
   stop(): Promise<void>;
 }
@@ -72,6 +86,50 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
   let stopped = false;
   let current: Promise<RetentionResult | null> | undefined;
   let abort: AbortController | undefined;
+  const statisticsIntervalMs = options.statisticsIntervalMs ?? 15_000;
+  let statisticsTimer: NodeJS.Timeout | undefined;
+  let refreshing: Promise<string[]> | undefined;
+  let warnedAutovacuum = false;
+
+  const refresh = (): Promise<string[]> => {
+    refreshing ??= (async () => {
+      try {
+        if (!warnedAutovacuum && options.db.driver === 'postgres') {
+          warnedAutovacuum = true;
+          const unattended = (await tableActivity(options.db))
+            .filter((activity) => !activity.autovacuum)
+            .map((activity) => activity.table);
+          if (unattended.length > 0) {
+            options.logger.warn(
+              { tables: unattended },
+              'autovacuum is off for these tables: the gateway analyzes them itself when their ' +
+                'statistics go stale, but nothing vacuums them, so dead rows and index bloat ' +
+                'grow; enable autovacuum or VACUUM them regularly',
+            );
+          }
+        }
+        const analyzed = await refreshStatistics(options.db);
+        if (analyzed.length > 0) options.logger.info({ tables: analyzed }, 'analyzed stale tables');
+        return analyzed;
+      } catch (error) {
+        // Stale statistics cost speed, not correctness: the next check tries again.
+        options.logger.warn({ err: error }, 'refreshing table statistics failed');
+        return [];
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
+  };
+
+  const scheduleStatistics = (delayMs: number) => {
+    if (stopped || options.db.driver !== 'postgres') return;
+    statisticsTimer = setTimeout(() => {
+      statisticsTimer = undefined;
+      void refresh().finally(() => scheduleStatistics(statisticsIntervalMs));
+    }, delayMs);
+    statisticsTimer.unref();
+  };
 
   const schedule = (delayMs: number) => {
     if (stopped) return;
@@ -121,14 +179,18 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
       if (started || stopped) return;
       started = true;
       schedule(options.startDelayMs ?? 10_000);
+      scheduleStatistics(Math.min(5_000, statisticsIntervalMs));
     },
     runOnce,
+    refreshStatistics: refresh,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      if (statisticsTimer) clearTimeout(statisticsTimer);
+      statisticsTimer = undefined;
       abort?.abort();
-      await current;
+      await Promise.all([current, refreshing]);
     },
   };
 }

@@ -75,6 +75,12 @@ export {
   sqlState,
 } from './sql';
 export {
+  needsAnalyze,
+  refreshStatistics,
+  type TableActivity,
+  tableActivity,
+} from './statistics';
+export {
   type AlertChannelStore,
   type AlertStore,
   type ApiKeyStore,
