@@ -157,7 +157,7 @@ describe.each(testDrivers)('maintenance loop on %s', (driver) => {
     expect(await count()).toBe(0);
   });
 
-  it('analyzes the stale tables autovacuum does not look after, and warns once that nothing vacuums them', {
+  it('analyzes the stale tables autovacuum does not look after; on PostgreSQL warns once that nothing vacuums them', {
     timeout: 30_000,
   }, async () => {
     const { logger, lines } = capture();
@@ -176,19 +176,17 @@ describe.each(testDrivers)('maintenance loop on %s', (driver) => {
     });
     maintenance.start();
     try {
-      if (driver === 'pglite') {
-        // PGlite plans each statement at each execution: nothing to do, nothing logged.
-        expect(await maintenance.refreshStatistics()).toEqual([]);
-        await new Promise((done) => setTimeout(done, 600));
-        expect(lines.filter((l) => /analyz|autovacuum/.test(String(l.msg)))).toEqual([]);
-        return;
-      }
-      // The 120 rows inserted reach the statistics within a second or so.
+      // The 120 rows inserted reach the statistics within a second or so (at once on PGlite).
       const analyzed = await waitFor(() =>
         lines.find(
-          (l) => l.msg === 'analyzed stale tables' && String(l.tables).includes('attempts'),
+          (l) => l.msg === 'table upkeep' && (l.analyzed as string[]).includes('attempts'),
         ),
       );
+      if (driver === 'pglite') {
+        // Nothing to warn about: the gateway vacuums there too, when rows die.
+        expect(lines.filter((l) => String(l.msg).startsWith('autovacuum is off'))).toEqual([]);
+        return;
+      }
       expect(analyzed.level).toBe(30);
       const warnings = lines.filter((l) => String(l.msg).startsWith('autovacuum is off'));
       expect(warnings).toHaveLength(1);

@@ -5,16 +5,18 @@
  * process in the cluster runs retention at a time (advisory lock); the others skip that round.
  *
  * Every `statisticsIntervalMs` (15 s) it also analyzes the gateway's tables that autovacuum does
- * not look after, once their statistics are stale (storage/statistics.ts), so that cached query
- * plans are remade for the tables' real sizes.
+ * not look after, once their statistics are stale, so that cached query plans are remade for the
+ * tables' real sizes, and on embedded PGlite (no autovacuum) vacuums them once a fifth of their
+ * rows are dead (storage/statistics.ts).
  */
 import type { Logger } from '../logger';
 import {
   type RetentionResult,
-  refreshStatistics,
   runRetention,
   type Sql,
+  type TableUpkeep,
   tableActivity,
+  upkeepTables,
 } from '../storage';
 
 /** Options of `createMaintenance`. */
@@ -46,8 +48,8 @@ export interface Maintenance {
   start(): void;
   /** Runs retention now (outside the schedule); null when a run is in progress here. */
   runOnce(): Promise<RetentionResult | null>;
-  /** Analyzes the stale tables autovacuum does not look after now; returns their names. */
-  refreshStatistics(): Promise<string[]>;
+  /** Analyzes (and on PGlite vacuums) the tables autovacuum does not look after, now. */
+  upkeepTables(): Promise<TableUpkeep>;
   /** Stops the current run between two batches and cancels the schedule. */
   stop(): Promise<void>;
 }
@@ -88,10 +90,10 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
   let abort: AbortController | undefined;
   const statisticsIntervalMs = options.statisticsIntervalMs ?? 15_000;
   let statisticsTimer: NodeJS.Timeout | undefined;
-  let refreshing: Promise<string[]> | undefined;
+  let refreshing: Promise<TableUpkeep> | undefined;
   let warnedAutovacuum = false;
 
-  const refresh = (): Promise<string[]> => {
+  const refresh = (): Promise<TableUpkeep> => {
     refreshing ??= (async () => {
       try {
         if (!warnedAutovacuum && options.db.driver === 'postgres') {
@@ -108,13 +110,16 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
             );
           }
         }
-        const analyzed = await refreshStatistics(options.db);
-        if (analyzed.length > 0) options.logger.info({ tables: analyzed }, 'analyzed stale tables');
-        return analyzed;
+        const upkeep = await upkeepTables(options.db);
+        if (upkeep.analyzed.length > 0 || upkeep.vacuumed.length > 0) {
+          options.logger.info(upkeep, 'table upkeep');
+        }
+        return upkeep;
       } catch (error) {
-        // Stale statistics cost speed, not correctness: the next check tries again.
-        options.logger.warn({ err: error }, 'refreshing table statistics failed');
-        return [];
+        // Stale statistics and dead rows cost speed and space, not correctness: the next check
+        // tries again.
+        options.logger.warn({ err: error }, 'table upkeep failed');
+        return { analyzed: [], vacuumed: [] };
       } finally {
         refreshing = undefined;
       }
@@ -123,7 +128,7 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
   };
 
   const scheduleStatistics = (delayMs: number) => {
-    if (stopped || options.db.driver !== 'postgres') return;
+    if (stopped) return;
     statisticsTimer = setTimeout(() => {
       statisticsTimer = undefined;
       void refresh().finally(() => scheduleStatistics(statisticsIntervalMs));
@@ -182,7 +187,7 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
       scheduleStatistics(Math.min(5_000, statisticsIntervalMs));
     },
     runOnce,
-    refreshStatistics: refresh,
+    upkeepTables: refresh,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -76,9 +76,11 @@ export {
 } from './sql';
 export {
   needsAnalyze,
-  refreshStatistics,
+  needsVacuum,
   type TableActivity,
+  type TableUpkeep,
   tableActivity,
+  upkeepTables,
 } from './statistics';
 export {
   type AlertChannelStore,

@@ -16,7 +16,8 @@
  * Every delete is one short statement of at most `batchSize` rows of the table it walks, found
  * through an index, with a pause between batches: nothing holds locks for long, claims skip the
  * rows a batch holds (and a batch skips rows that are claimed), and nothing rewrites a table (the
- * space goes back to PostgreSQL for reuse by autovacuum). Runs are idempotent and resumable:
+ * space goes back to PostgreSQL for reuse by autovacuum; on embedded PGlite, which has none, by the
+ * gateway's own VACUUM: statistics.ts). Runs are idempotent and resumable:
  * stopped anywhere, the next run carries on from what is left.
  */
 import { type Sql, type SqlFragment, sql } from './sql';
