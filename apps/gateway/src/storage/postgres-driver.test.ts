@@ -295,6 +295,36 @@ describe.runIf(testDrivers.includes('postgres'))(
   },
 );
 
+/**
+ * Through a proxy, a pool of `connections` (deadline 1.5 s), each opened and left idle; then the
+ * proxy goes silent, one statement is sent at once and another `gapMs` later. Both must fail as
+ * timed out; `at` is when each failed, in ms after the silence began.
+ */
+async function twoStatementsOnSilence(connections: number, gapMs: number) {
+  const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
+  const client = limitedPool(
+    { timeoutSeconds: 1, responseGraceSeconds: 0.5, max: connections },
+    proxy.url(),
+  );
+  await Promise.all(
+    Array.from({ length: connections }, () => client.query(sql`select pg_sleep(0.05)`)),
+  );
+  expect(proxy.open).toBe(connections);
+  proxy.silence();
+  const silencedAt = performance.now();
+  const failedAt = (promise: Promise<unknown>) =>
+    settled(promise).then((outcome) => ({ outcome, at: performance.now() - silencedAt }));
+  const first = failedAt(client.query(sql`select 1`));
+  await new Promise((done) => setTimeout(done, gapMs));
+  const second = failedAt(client.query(sql`select 2`));
+  const both = await within(Promise.all([first, second]), 10_000, 'hung' as const);
+  expect(both).not.toBe('hung');
+  const [a, b] = both as Awaited<typeof first>[];
+  expect(a!.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+  expect(b!.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+  return { client, a: a!, b: b! };
+}
+
 /** A pool with the given timeouts (through `url`), closed after the test. */
 function limitedPool(
   options: { timeoutSeconds: number; responseGraceSeconds?: number; max?: number },
@@ -384,31 +414,12 @@ describe.runIf(testDrivers.includes('postgres'))('statement and response timeout
   it('gives up, with the first silent connection, the idle ones and those silent for half the deadline', {
     timeout: 30_000,
   }, async () => {
-    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
-    // Deadline 1.5 s.
-    const client = limitedPool(
-      { timeoutSeconds: 1, responseGraceSeconds: 0.5, max: 3 },
-      proxy.url(),
-    );
-    // Three connections open, all idle.
-    await Promise.all([1, 2, 3].map(() => client.query(sql`select pg_sleep(0.05)`)));
-    expect(proxy.open).toBe(3);
-    proxy.silence();
-    const silencedAt = performance.now();
-    const failedAt = (promise: Promise<unknown>) =>
-      settled(promise).then((outcome) => ({ outcome, at: performance.now() - silencedAt }));
-    const first = failedAt(client.query(sql`select 1`));
-    await new Promise((done) => setTimeout(done, 600));
-    // Silent for 0.9 s when the first is given up: more than half the deadline (0.75 s).
-    const second = failedAt(client.query(sql`select 2`));
-    const [a, b] = await within(Promise.all([first, second]), 10_000, 'hung' as const).then(
-      (value) => (value === 'hung' ? [] : value),
-    );
-    expect(a?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
-    expect(b?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
-    expect(a!.at).toBeGreaterThan(1_400);
+    // Three connections open, all idle; the second statement waits 0.9 s when the first is
+    // given up: more than half the deadline (0.75 s).
+    const { client, a, b } = await twoStatementsOnSilence(3, 600);
+    expect(a.at).toBeGreaterThan(1_400);
     // With the first, not 1.5 s after it was sent (2.1 s).
-    expect(b!.at).toBeLessThan(a!.at + 300);
+    expect(b.at).toBeLessThan(a.at + 300);
     // The idle third connection went too: the next statement gets a new one and answers at once.
     const asked = performance.now();
     expect(await within(client.query(sql`select 3 as three`), 5_000, 'hung')).toEqual([
@@ -420,30 +431,11 @@ describe.runIf(testDrivers.includes('postgres'))('statement and response timeout
   it('gives up with the first silent connection a busy one idle since before the silence, however recently its statement began', {
     timeout: 30_000,
   }, async () => {
-    const proxy = await outageProxy(new URL(process.env.HOOKLINE_TEST_DATABASE_URL!));
-    // Deadline 1.5 s.
-    const client = limitedPool(
-      { timeoutSeconds: 1, responseGraceSeconds: 0.5, max: 2 },
-      proxy.url(),
-    );
-    await Promise.all([1, 2].map(() => client.query(sql`select pg_sleep(0.05)`)));
-    expect(proxy.open).toBe(2);
-    proxy.silence();
-    const silencedAt = performance.now();
-    const failedAt = (promise: Promise<unknown>) =>
-      settled(promise).then((outcome) => ({ outcome, at: performance.now() - silencedAt }));
-    const first = failedAt(client.query(sql`select 1`));
-    await new Promise((done) => setTimeout(done, 1_200));
-    // Sent 0.3 s before the first is given up: waiting for less than half the deadline, but it
-    // has heard nothing since the silence began (1.5 s).
-    const second = failedAt(client.query(sql`select 2`));
-    const [a, b] = await within(Promise.all([first, second]), 10_000, 'hung' as const).then(
-      (value) => (value === 'hung' ? [] : value),
-    );
-    expect(a?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
-    expect(b?.outcome).toMatchObject({ error: { code: 'RESPONSE_TIMEOUT' } });
+    // The second statement is sent 0.3 s before the first is given up: waiting for less than half
+    // the deadline, but its connection has heard nothing since the silence began (1.5 s).
+    const { a, b } = await twoStatementsOnSilence(2, 1_200);
     // With the first, not at its own deadline (1.2 + 1.5 = 2.7 s).
-    expect(b!.at).toBeLessThan(a!.at + 300);
+    expect(b.at).toBeLessThan(a.at + 300);
   });
 
   it('fails a transaction whose connection goes silent, and the server ends its session and releases its row locks', {

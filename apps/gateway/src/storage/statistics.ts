@@ -65,7 +65,7 @@ export function needsVacuum(activity: TableActivity): boolean {
   return activity.deadRows > 50 + 0.2 * Math.max(0, activity.rowsAtAnalyze);
 }
 
-/** The activity of every table in the gateway's schema (PostgreSQL only). */
+/** The activity of every table in the gateway's schema. */
 export async function tableActivity(db: Sql): Promise<TableActivity[]> {
   const rows = await db.query<{
     table: string;
