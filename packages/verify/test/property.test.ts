@@ -1,4 +1,4 @@
-// Property-based: the Node build (node:crypto) and the portable build (@noble) must
+// Property-based: the Node build (node:crypto) and the portable build (plain JS) must
 // agree with each other, with a reference HMAC over the exact bytes, and with
 // standardwebhooks wherever it is defined (valid UTF-8).
 import { randomBytes } from 'node:crypto';

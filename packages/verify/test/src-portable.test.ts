@@ -1,4 +1,4 @@
-// The portable build (@noble/hashes, @noble/curves) from source.
+// The portable build (its own SHA-256, @noble/curves) from source.
 import * as ed25519 from '../src/ed25519';
 import * as portable from '../src/index';
 import { defineEd25519Suite, defineVerifySuite } from './suite';
