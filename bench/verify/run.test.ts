@@ -16,6 +16,12 @@ interface Report {
   method: { payloadBytes: number };
   verifyString: Row[];
   verifyBuffer: Row[];
+  verifyNoParse: Row[];
+  verifyOneString: Row[];
+  parseCeiling: Record<
+    'fieldHeavy' | 'oneString',
+    { jsonParseOpsPerSec: number; standardwebhooksOpsPerSec: number; ratio: number }
+  >;
   signString: Row[];
   sizes: Record<'ours' | 'standardwebhooks' | 'oursEd25519', { gzipBytes: number }>;
   targets: { name: string; pass: boolean }[];
@@ -46,6 +52,22 @@ describe('bench/verify/run.mjs', () => {
     for (const rows of [report.verifyString, report.verifyBuffer]) {
       expect(rows.map((r) => r.key)).toEqual(contenders);
       for (const row of rows) expect(row.opsPerSec).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports the full verify on the one-string payload, with JSON.parse alone, and both parse ceilings', () => {
+    expect(report.verifyOneString.map((r) => r.key)).toEqual([...contenders, 'json']);
+    for (const row of report.verifyOneString) expect(row.opsPerSec).toBeGreaterThan(0);
+    const sw = (rows: Row[]) => rows.find((r) => r.key === 'standardwebhooks')!.opsPerSec;
+    const json = report.verifyOneString.find((r) => r.key === 'json')!.opsPerSec;
+    expect(report.parseCeiling.oneString.jsonParseOpsPerSec).toBe(json);
+    expect(report.parseCeiling.oneString.standardwebhooksOpsPerSec).toBe(
+      sw(report.verifyOneString),
+    );
+    expect(report.parseCeiling.fieldHeavy.standardwebhooksOpsPerSec).toBe(sw(report.verifyString));
+    for (const c of Object.values(report.parseCeiling)) {
+      expect(c.jsonParseOpsPerSec).toBeGreaterThan(0);
+      expect(c.ratio).toBeCloseTo(c.jsonParseOpsPerSec / c.standardwebhooksOpsPerSec, 9);
     }
   });
 
