@@ -188,6 +188,35 @@ export async function endpointWithMessages(
   return { endpoint, messageIds };
 }
 
+/**
+ * Claims every due delivery in batches of at most `limit` (capped at `maxPerEndpoint` leases per
+ * endpoint) and records each as succeeded, until a claim comes back empty; returns how many.
+ */
+export async function deliverAllDue(
+  store: Store,
+  options: { limit: number; maxPerEndpoint: number; workerId?: string },
+): Promise<number> {
+  let delivered = 0;
+  for (;;) {
+    const claimed = await store.queue.claim({
+      workerId: options.workerId ?? 'w',
+      limit: options.limit,
+      leaseMs: 30_000,
+      maxPerEndpoint: options.maxPerEndpoint,
+    });
+    if (claimed.length === 0) return delivered;
+    await store.queue.recordOutcomes(
+      claimed.map((c) => ({
+        deliveryId: c.id,
+        leaseToken: c.leaseToken,
+        status: 'succeeded' as const,
+        attempt: attemptInput(),
+      })),
+    );
+    delivered += claimed.length;
+  }
+}
+
 /** The database's clock (`now()`), which leases and due times are measured against. */
 export async function databaseNow(sql: Sql): Promise<Date> {
   const [row] = await sql.query<{ now: Date }>(sqlStatement`select now() as now`);

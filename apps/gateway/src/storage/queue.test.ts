@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   attemptInput,
   databaseNow,
+  deliverAllDue,
   endpointInput,
   endpointWithMessages as seedEndpoint,
   testDrivers,
@@ -501,18 +502,11 @@ describe.each(testDrivers)('queue on %s', (driver) => {
       await t.store.messages.create({ tenantId: 'perf', eventType: 'e', payloadJson: '{}' });
     }
     const started = performance.now();
-    let done = 0;
-    for (;;) {
-      const batch = await t.store.queue.claim({
-        workerId: 'bench',
-        limit: 200,
-        leaseMs: 30_000,
-        maxPerEndpoint: 10,
-      });
-      if (batch.length === 0) break;
-      await t.store.queue.recordOutcomes(batch.map((c) => outcome(c, 'succeeded')));
-      done += batch.length;
-    }
+    const done = await deliverAllDue(t.store, {
+      limit: 200,
+      maxPerEndpoint: 10,
+      workerId: 'bench',
+    });
     const seconds = (performance.now() - started) / 1000;
     console.info(
       `[${driver}] claim + batched record: ${done} deliveries in ${seconds.toFixed(2)} s ` +

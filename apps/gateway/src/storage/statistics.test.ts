@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import {
-  attemptInput,
+  deliverAllDue,
   endpointWithMessages,
   testDrivers,
   useTestDatabase,
@@ -77,23 +77,7 @@ describe.each(testDrivers)('upkeepTables on %s', (driver) => {
     /** One endpoint's `n` messages made, delivered, then deleted (as retention would). */
     async function round(n: number) {
       const { endpoint } = await endpointWithMessages(t.store, n);
-      for (;;) {
-        const claimed = await t.store.queue.claim({
-          workerId: 'w',
-          limit: 100,
-          leaseMs: 30_000,
-          maxPerEndpoint: 100,
-        });
-        if (claimed.length === 0) break;
-        await t.store.queue.recordOutcomes(
-          claimed.map((c) => ({
-            deliveryId: c.id,
-            leaseToken: c.leaseToken,
-            status: 'succeeded' as const,
-            attempt: attemptInput(),
-          })),
-        );
-      }
+      expect(await deliverAllDue(t.store, { limit: 100, maxPerEndpoint: 100 })).toBe(n);
       await t.database.sql.query(sql`delete from endpoints where id = ${endpoint.id}`);
       await t.database.sql.query(sql`delete from messages`);
     }
