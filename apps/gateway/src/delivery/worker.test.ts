@@ -222,7 +222,11 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     console.info(
       `[worker ${driver}] accept→receipt after NOTIFY: p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
     );
-    expect(p50).toBeLessThan(50);
+    // Asleep on the 5 s timer, a worker that missed the NOTIFY would deliver 2.5 s late on
+    // average (and `waitFor` gives up after 2 s). The bound leaves room for PGlite, whose insert,
+    // NOTIFY and claim share one WASM session, on a slow machine under the whole suite's load
+    // (p50 31.7, 39.5 and 51.1 ms in CI there; PostgreSQL 6–8 ms).
+    expect(p50).toBeLessThan(250);
     expect(max).toBeLessThan(1_000);
   });
 
