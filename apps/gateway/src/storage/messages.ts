@@ -218,8 +218,9 @@ interface Queued {
  * Group commit for `POST /v1/messages`: while `concurrency` statements are under way, arriving
  * messages queue, and the next statement stores all of them (up to `maxBatch`) with their
  * fan-out in ONE statement, so ONE commit. Each request is still answered only after the commit
- * that holds its message. At low load a message finds a free slot and goes alone at once, so
- * batching adds no latency; under load a statement per message would spend the database on
+ * that holds its message. At low load a message finds a free slot and goes alone at the end of
+ * the event-loop turn it arrived in, so batching adds no latency (messages that arrived in the
+ * same turn go together); under load a statement per message would spend the database on
  * per-statement and per-commit overhead, which is what caps intake. When a batch fails, its
  * messages are retried one by one, so one message that the database refuses fails alone.
  */
@@ -232,6 +233,21 @@ export function createMessageWriter(
   const maxBatchBytes = Math.max(1, options.maxBatchBytes ?? 2 * 1024 * 1024);
   const queue: Queued[] = [];
   let running = 0;
+  let pumpScheduled = false;
+
+  /**
+   * Starts statements at the end of this turn of the event loop, not at once: requests whose
+   * bytes arrived together reach `create` one after another in the same turn, and a free slot
+   * taken by the first of them alone would split them over several statements (and commits).
+   */
+  function pumpSoon(): void {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
+  }
 
   function pump(): void {
     while (running < concurrency && queue.length > 0) {
@@ -249,7 +265,7 @@ export function createMessageWriter(
       running++;
       void write(batch).finally(() => {
         running--;
-        pump();
+        pumpSoon();
       });
     }
   }
@@ -300,7 +316,7 @@ export function createMessageWriter(
     create(input, id, deliveryIds) {
       return new Promise<CreateMessageResult>((resolve, reject) => {
         queue.push({ input, id, deliveryIds, bytes: input.payloadJson.length, resolve, reject });
-        pump();
+        pumpSoon();
       });
     },
     get pending() {
