@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { testDrivers, useTestDatabase } from '../../test/databases';
 import { useWorkerHarness, waitFor } from '../../test/workers';
-import { StorageError, type Store } from '../storage';
+import { createWaker, StorageError, type Store } from '../storage';
 import type { WorkerEvent } from './worker';
 
 function percentile(values: number[], p: number): number {
@@ -228,6 +228,33 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     // (p50 31.7, 39.5 and 51.1 ms in CI there; PostgreSQL 6–8 ms).
     expect(p50).toBeLessThan(250);
     expect(max).toBeLessThan(1_000);
+  });
+
+  it('wakes workers of other processes only once its own slots are full', async () => {
+    // Another gateway process on the same database: counts the NOTIFYs it gets.
+    let remoteWakes = 0;
+    const stopRemote = await createWaker(t.database.sql).subscribe(() => remoteWakes++);
+    const held: ServerResponse[] = [];
+    const r = await receiver((_req, res) => {
+      held.push(res);
+    });
+    await endpoint(r.url);
+    await worker({ concurrency: 1, maxIdleMs: 5_000 });
+    try {
+      // A free slot: this worker claims the message itself, and nobody else is told.
+      await send();
+      await waitFor(() => held.length === 1, { what: 'the first request' });
+      await new Promise((done) => setTimeout(done, 200));
+      expect(remoteWakes).toBe(0);
+      // Its one slot is taken by the held request: the next message wakes the others.
+      await send();
+      await waitFor(() => remoteWakes > 0, { what: 'a NOTIFY to the other process' });
+    } finally {
+      for (const res of held) res.writeHead(204).end();
+      await stopRemote();
+    }
+    await waitFor(() => held.length === 2, { what: 'the second request' });
+    held[1]!.writeHead(204).end();
   });
 
   /** The test store, noting when each claim started and how many rows it returned. */

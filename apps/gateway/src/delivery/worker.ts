@@ -696,7 +696,11 @@ export function createWorker(options: WorkerOptions): Worker {
 
     async start() {
       if (state !== 'new') throw new Error('A worker starts once.');
-      const unsubscribe = await store.queue.onDeliveriesDue(wake);
+      // While this worker has free slots and its claims work, this process's wake-ups are its
+      // to claim: the waker sends other processes no NOTIFY for them.
+      const unsubscribe = await store.queue.onDeliveriesDue(wake, {
+        hasRoom: () => state === 'running' && inFlight < concurrency && claimFailures === 0,
+      });
       if (stopped) {
         // Stopped while subscribing.
         await unsubscribe();

@@ -96,8 +96,12 @@ export async function notifyDeliveriesDue(db: Sql): Promise<void> {
 export interface Waker {
   /** Deliveries became due (call after the commit that made them so). */
   wake(): void;
-  /** Calls `onDue` on every wake-up, local or from another process; resolves to unsubscribe. */
-  subscribe(onDue: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onDue` on every wake-up, local or from another process; resolves to unsubscribe.
+   * `hasRoom` (a worker's): true while a wake-up of this process would be claimed by this
+   * subscriber, so other processes need no NOTIFY for it (see `createWaker`).
+   */
+  subscribe(onDue: () => void, options?: { hasRoom?: () => boolean }): Promise<() => Promise<void>>;
 }
 
 /**
@@ -107,10 +111,17 @@ export interface Waker {
  * local workers are called directly and other processes get one NOTIFY per `minGapMs` at most,
  * sent after the commit. A crash between the commit and the NOTIFY delays other processes'
  * wake-up to their poll, and loses nothing.
+ *
+ * No NOTIFY at all while a local worker has room (`hasRoom`): it claims what the wake-up is
+ * about, and a worker elsewhere could not claim more (the per-endpoint caps and rate limits
+ * count every worker's leases). Other processes are told once this process's workers are full,
+ * or when it has none (`HOOKLINE_ROLE=api`). A single `all` process thus sends none; under
+ * maximum intake the NOTIFYs (one every few milliseconds, each a statement, a signal to every
+ * listening backend and a message back to each listener) cost about 5 % of accepted messages/s.
  */
 export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker {
   const minGapMs = options.minGapMs ?? 5;
-  const local = new Set<() => void>();
+  const local = new Map<() => void, (() => boolean) | undefined>();
   let sending = false;
   let pending = false;
 
@@ -135,12 +146,17 @@ export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker
 
   return {
     wake() {
-      for (const onDue of local) onDue();
+      let claimedHere = false;
+      for (const [onDue, hasRoom] of local) {
+        onDue();
+        if (hasRoom?.()) claimedHere = true;
+      }
+      if (claimedHere) return;
       pending = true;
       if (!sending) void send();
     },
-    async subscribe(onDue) {
-      local.add(onDue);
+    async subscribe(onDue, subscribeOptions = {}) {
+      local.set(onDue, subscribeOptions.hasRoom);
       try {
         const unlisten = await db.listen(DELIVERIES_DUE_CHANNEL, () => onDue());
         return async () => {

@@ -133,8 +133,14 @@ export interface QueueStore {
   createTestDelivery(input: NewTestDelivery, scope?: Scope): Promise<ClaimedDelivery | null>;
   /** When the earliest claimable delivery falls due, or null. */
   nextDueAt(): Promise<Date | null>;
-  /** Calls `onDue` on every wake-up NOTIFY; resolves to an unsubscribe function. */
-  onDeliveriesDue(onDue: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onDue` on every wake-up (this process's, or another's NOTIFY); resolves to an
+   * unsubscribe function. `hasRoom`: see `Waker.subscribe`.
+   */
+  onDeliveriesDue(
+    onDue: () => void,
+    options?: { hasRoom?: () => boolean },
+  ): Promise<() => Promise<void>>;
   /** Gives leases back (if still held) so any worker claims them at once; the ids released. */
   release(leases: readonly leaseOps.LeaseRef[]): Promise<string[]>;
   /**
@@ -284,7 +290,7 @@ export function createStore(
       recordOutcomes: (outcomes, policy) => queue.recordOutcomes(ctx, outcomes, policy),
       createTestDelivery: (input, scope) => queue.createTestDelivery(ctx, input, scope),
       nextDueAt: () => queue.nextDueAt(ctx),
-      onDeliveriesDue: (onDue) => waker.subscribe(onDue),
+      onDeliveriesDue: (onDue, subscribeOptions) => waker.subscribe(onDue, subscribeOptions),
       release: (leases) => leaseOps.releaseLeases(ctx, leases),
       releaseUnheld: (workerId, heldIds) => leaseOps.releaseUnheldLeases(ctx, workerId, heldIds),
       stats: () => leaseOps.queueStats(ctx),
