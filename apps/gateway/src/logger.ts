@@ -65,4 +65,14 @@ export function createLogger(
   return logger;
 }
 
+/**
+ * The access log's logger: `logger` without the redaction safety net. pino's redaction walks
+ * every path above on every line, 5.5 of the 7.3 µs an access line took, once per request. Only
+ * for lines whose every field the caller writes out itself and none of which can hold a secret
+ * (method, route pattern, status, duration, request id).
+ */
+export function accessLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 export type { Logger };

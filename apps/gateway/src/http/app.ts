@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { AuthDeps } from '../domain/auth';
 import type { DomainDeps } from '../domain/deps';
-import type { Logger } from '../logger';
+import { accessLogger, type Logger } from '../logger';
 import type { HttpClient } from '../net/http-client';
 import type { AddressPolicy } from '../net/policy';
 import type { Resolver } from '../net/resolve';
@@ -162,6 +162,8 @@ export function createApp(deps: AppDeps): Hono {
   };
 
   const app = new Hono();
+  // Its lines hold only the five fields written below, none of them secret: no redaction pass.
+  const accessLog = accessLogger(deps.logger);
   // Echoes a well-formed incoming x-request-id (word characters, "-" and "=", ≤ 255), else a UUID.
   app.use(requestId({ headerName: 'x-request-id' }));
   app.use(async (c, next) => {
@@ -169,7 +171,7 @@ export function createApp(deps: AppDeps): Hono {
     await next();
     const route = routePath(c, -1);
     // One line per request. Never the URL (query values), headers (tokens) or bodies.
-    deps.logger.info(
+    accessLog.info(
       {
         req_id: c.get('requestId'),
         method: c.req.method,
