@@ -22,7 +22,7 @@ describe('gateway metrics', () => {
     m.worker.recorded('failed');
     m.worker.recorded(null);
     m.worker.settled(1);
-    m.worker.claimed({ leaseExpired: 2, rateLimited: 3 });
+    m.worker.claimed({ leaseExpired: 2, rateLimited: 3, readyLeft: 0 });
     text = await m.metrics();
     expect(sample(text, 'hookline_deliveries_total{outcome="success"}')).toBe(1);
     expect(sample(text, 'hookline_deliveries_total{outcome="http_5xx"}')).toBe(1);

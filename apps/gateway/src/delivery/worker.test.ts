@@ -247,8 +247,16 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
     expect(max).toBeLessThan(1_000);
   });
 
-  it('wakes workers of other processes only once its own slots are full', async () => {
-    // Another gateway process on the same database: counts the NOTIFYs it gets.
+  /**
+   * A worker of `concurrency` slots whose receiver holds every request, and another gateway
+   * process on the same database that counts the NOTIFYs it gets. `run` sends; afterwards the
+   * held requests are answered, and the worker is waited for until `total` arrived.
+   */
+  async function withHeldRequestsAndRemote(
+    concurrency: number,
+    total: number,
+    run: (held: ServerResponse[], remoteWakes: () => number) => Promise<void>,
+  ) {
     let remoteWakes = 0;
     const stopRemote = await createWaker(t.database.sql).subscribe(() => remoteWakes++);
     const held: ServerResponse[] = [];
@@ -256,22 +264,38 @@ describe.each(testDrivers)('delivery worker (%s)', (driver) => {
       held.push(res);
     });
     await endpoint(r.url);
-    await worker({ concurrency: 1, maxIdleMs: 5_000 });
+    await worker({ concurrency, maxIdleMs: 5_000 });
     try {
-      // A free slot: this worker claims the message itself, and nobody else is told.
-      await send();
-      await waitFor(() => held.length === 1, { what: 'the first request' });
-      await new Promise((done) => setTimeout(done, 200));
-      expect(remoteWakes).toBe(0);
-      // Its one slot is taken by the held request: the next message wakes the others.
-      await send();
-      await waitFor(() => remoteWakes > 0, { what: 'a NOTIFY to the other process' });
+      await run(held, () => remoteWakes);
     } finally {
       for (const res of held) if (!res.headersSent) res.writeHead(204).end();
       await stopRemote();
     }
-    await waitFor(() => held.length === 2, { what: 'the second request' });
-    held[1]!.writeHead(204).end();
+    await waitFor(() => held.length === total, { what: `all ${total} requests` });
+    for (const res of held) if (!res.headersSent) res.writeHead(204).end();
+  }
+
+  it('wakes workers of other processes only once its own slots are full', async () => {
+    await withHeldRequestsAndRemote(1, 2, async (held, remoteWakes) => {
+      // A free slot: this worker claims the message itself, and nobody else is told.
+      await send();
+      await waitFor(() => held.length === 1, { what: 'the first request' });
+      await new Promise((done) => setTimeout(done, 200));
+      expect(remoteWakes()).toBe(0);
+      // Its one slot is taken by the held request: the next message wakes the others.
+      await send();
+      await waitFor(() => remoteWakes() > 0, { what: 'a NOTIFY to the other process' });
+    });
+  });
+
+  it('tells other processes of what a claim that filled its slots left behind', async () => {
+    await withHeldRequestsAndRemote(2, 3, async (held, remoteWakes) => {
+      // Three messages in one intake statement, one wake-up: the worker has room then, so that
+      // wake-up sends no NOTIFY. Its claim takes two and fills it; the third is the others'.
+      await Promise.all([send(), send(), send()]);
+      await waitFor(() => held.length === 2, { what: 'the first two requests' });
+      await waitFor(() => remoteWakes() > 0, { what: 'a NOTIFY to the other process' });
+    });
   });
 
   /** The test store, noting when each claim started and how many rows it returned. */

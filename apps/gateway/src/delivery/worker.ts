@@ -305,7 +305,7 @@ export function createWorker(options: WorkerOptions): Worker {
       slotFreedOnCapped = false;
       const limit = Math.min(batchSize, concurrency - inFlight);
       let claimed: ClaimedDelivery[];
-      const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
+      const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0, readyLeft: 0 };
       try {
         if (claimAnswerLost) {
           // The last claim failed, perhaps after it committed (its connection lost on the way
@@ -349,6 +349,9 @@ export function createWorker(options: WorkerOptions): Worker {
       // A full claim, or endpoints left unvisited in this round: claim again at once. (A round
       // ends at the last endpoint, so endpoints that can give nothing do not make this spin.)
       if (claimed.length === limit || cursor.more) dirty = true;
+      // Full now, with claimable rows left behind: a wake-up this worker had room for kept
+      // other processes from hearing of them (see `createWaker`), so tell them.
+      if (inFlight >= concurrency && stats.readyLeft > 0) store.queue.wakeOthers();
     }
     if (lastClaimed === 0) void lookAhead();
     else if (lastClaimed > 0) arm(Date.now() + maxIdleMs);

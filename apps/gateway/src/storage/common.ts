@@ -97,6 +97,11 @@ export interface Waker {
   /** Deliveries became due (call after the commit that made them so). */
   wake(): void;
   /**
+   * Tells only other processes (a coalesced NOTIFY): this process's worker filled its slots and
+   * left due deliveries behind, which a wake-up it had room for kept from them.
+   */
+  wakeOthers(): void;
+  /**
    * Calls `onDue` on every wake-up, local or from another process; resolves to unsubscribe.
    * `hasRoom` (a worker's): true while a wake-up of this process would be claimed by this
    * subscriber, so other processes need no NOTIFY for it (see `createWaker`).
@@ -115,7 +120,9 @@ export interface Waker {
  * No NOTIFY at all while a local worker has room (`hasRoom`): it claims what the wake-up is
  * about, and a worker elsewhere could not claim more (the per-endpoint caps and rate limits
  * count every worker's leases). Other processes are told once this process's workers are full,
- * or when it has none (`HOOKLINE_ROLE=api`). A single `all` process thus sends none; under
+ * or when it has none (`HOOKLINE_ROLE=api`), and when a claim fills the worker and leaves rows
+ * behind (`wakeOthers`: a burst larger than the room it had). A single `all` process thus sends
+ * none while its worker keeps up; under
  * maximum intake the NOTIFYs (one every few milliseconds, each a statement, a signal to every
  * listening backend and a message back to each listener) cost about 5 % of accepted messages/s.
  */
@@ -152,6 +159,10 @@ export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker
         if (hasRoom?.()) claimedHere = true;
       }
       if (claimedHere) return;
+      pending = true;
+      if (!sending) void send();
+    },
+    wakeOthers() {
       pending = true;
       if (!sending) void send();
     },

@@ -54,12 +54,12 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
       });
     }
 
-    const stats: ClaimStats = { leaseExpired: -1, rateLimited: -1 };
+    const stats: ClaimStats = { leaseExpired: -1, rateLimited: -1, readyLeft: -1 };
     const again = await t.store.queue.claim({ workerId: 'w2', limit: 10, leaseMs: 60_000, stats });
     expect(again.map((c) => c.id).sort()).toEqual(claimed.map((c) => c.id).sort());
     expect(again.every((c) => c.attemptNumber === 1)).toBe(true);
     // A released lease is not a lapsed one.
-    expect(stats).toEqual({ leaseExpired: 0, rateLimited: 0 });
+    expect(stats).toEqual({ leaseExpired: 0, rateLimited: 0, readyLeft: 0 });
   });
 
   it("gives back a worker's leases other than those it names, and nobody else's", async () => {
@@ -114,7 +114,7 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
   it('counts deliveries claimed again after their lease lapsed', async () => {
     await endpointWithMessages(3);
     const start = await dbNow();
-    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
+    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0, readyLeft: 0 };
     const first = await t.store.queue.claim({
       workerId: 'w1',
       limit: 2,
@@ -140,7 +140,7 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
   it('counts the endpoints whose due deliveries a claim leaves because their rate limit is used up', async () => {
     await endpointWithMessages(3, { rateLimitPerMinute: 1 });
     await endpointWithMessages(2);
-    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
+    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0, readyLeft: 0 };
     const first = await t.store.queue.claim({ workerId: 'w1', limit: 10, leaseMs: 60_000, stats });
     // One of the limited endpoint's, both of the other's.
     expect(first).toHaveLength(3);
@@ -151,9 +151,24 @@ describe.each(testDrivers)('leases and queue stats on %s', (driver) => {
     expect(stats.rateLimited).toBe(1);
   });
 
+  it('counts the due deliveries a claim left at its limit, within their endpoints’ free slots', async () => {
+    await endpointWithMessages(5);
+    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0, readyLeft: -1 };
+    const claim = (limit: number) =>
+      t.store.queue.claim({ workerId: 'w1', limit, leaseMs: 60_000, maxPerEndpoint: 3, stats });
+    // Five due, three slots on the endpoint: the claim of two leaves one another worker could take.
+    expect(await claim(2)).toHaveLength(2);
+    expect(stats.readyLeft).toBe(1);
+    // That one taken, the endpoint is at its cap: the two still due are nobody's to claim now.
+    expect(await claim(10)).toHaveLength(1);
+    expect(stats.readyLeft).toBe(0);
+    expect(await claim(10)).toHaveLength(0);
+    expect(stats.readyLeft).toBe(0);
+  });
+
   it('does not count a rate-limited endpoint that has nothing due', async () => {
     const limited = await endpointWithMessages(1, { rateLimitPerMinute: 1 });
-    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0 };
+    const stats: ClaimStats = { leaseExpired: 0, rateLimited: 0, readyLeft: 0 };
     const [only] = await t.store.queue.claim({ workerId: 'w1', limit: 10, leaseMs: 60_000 });
     expect(only!.endpoint.id).toBe(limited.id);
     // Its one delivery is leased now: the rate is used up, but nothing due waits for it.

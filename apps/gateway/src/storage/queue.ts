@@ -129,6 +129,7 @@ export async function claimDueDeliveries(
   if (options.stats) {
     options.stats.leaseExpired = claimed.filter((row) => row.lease_expired === true).length;
     options.stats.rateLimited = Number(cursorRow?.rate_limited ?? 0);
+    options.stats.readyLeft = Math.max(0, Number(cursorRow?.ready_left ?? 0));
   }
   claimed.sort(
     (a, b) =>
@@ -153,6 +154,7 @@ type ClaimCursorRow = {
   // Metrics only (see `ClaimStats`).
   lease_expired?: boolean | null;
   rate_limited?: number | null;
+  ready_left?: number | null;
 };
 
 /** The claim statement of `claimDueDeliveries` (exported so tests can EXPLAIN it). */
@@ -382,7 +384,10 @@ export function claimStatement(options: ClaimOptions): SqlFragment {
               and d.next_attempt_at <= ${now}
               and (d.locked_until is null or d.locked_until <= ${now})))
         + (select count(*)::int from wanted w
-          join limits k on k.endpoint_id = w.endpoint_id where k.granted < w.n) as rate_limited
+          join limits k on k.endpoint_id = w.endpoint_id where k.granted < w.n) as rate_limited,
+      -- Rows ready within their endpoints' free slots that the limit left for other workers.
+      (select coalesce(sum(ready), 0)::int from available)
+        - (select count(*)::int from claimed) as ready_left
     from walked left join claimed c on true`;
 }
 

@@ -141,6 +141,11 @@ export interface QueueStore {
     onDue: () => void,
     options?: { hasRoom?: () => boolean },
   ): Promise<() => Promise<void>>;
+  /**
+   * This process's worker is full and its last claim left due rows behind: tells the workers of
+   * other processes (see `Waker.wakeOthers`).
+   */
+  wakeOthers(): void;
   /** Gives leases back (if still held) so any worker claims them at once; the ids released. */
   release(leases: readonly leaseOps.LeaseRef[]): Promise<string[]>;
   /**
@@ -291,6 +296,7 @@ export function createStore(
       createTestDelivery: (input, scope) => queue.createTestDelivery(ctx, input, scope),
       nextDueAt: () => queue.nextDueAt(ctx),
       onDeliveriesDue: (onDue, subscribeOptions) => waker.subscribe(onDue, subscribeOptions),
+      wakeOthers: () => waker.wakeOthers(),
       release: (leases) => leaseOps.releaseLeases(ctx, leases),
       releaseUnheld: (workerId, heldIds) => leaseOps.releaseUnheldLeases(ctx, workerId, heldIds),
       stats: () => leaseOps.queueStats(ctx),

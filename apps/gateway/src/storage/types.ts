@@ -282,6 +282,11 @@ export interface ClaimStats {
   leaseExpired: number;
   /** Endpoints whose due deliveries this claim left alone because their rate limit was used up. */
   rateLimited: number;
+  /**
+   * Due deliveries, of the endpoints this claim visited, that it could have taken (within their
+   * endpoints' free slots) but left at its limit: another worker could claim them now.
+   */
+  readyLeft: number;
 }
 
 /** Where the next claim continues its round over the endpoints with pending work. */

@@ -53,6 +53,20 @@ describe.each(testDrivers)('waker (%s)', (driver) => {
     await p.stop();
   });
 
+  it('wakeOthers tells other processes, though a local subscriber has room, and not the local one', async () => {
+    const p = await twoProcesses();
+    let localWakes = 0;
+    const stopLocal = await p.here.subscribe(() => localWakes++, { hasRoom: () => true });
+    p.here.wakeOthers();
+    await expect.poll(() => p.remoteWakes(), { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    expect(p.notifies()).toBe(1);
+    // The NOTIFY also reaches this process's own LISTEN (a harmless extra wake-up), but
+    // wakeOthers itself calls no local subscriber.
+    expect(localWakes).toBeLessThanOrEqual(1);
+    await stopLocal();
+    await p.stop();
+  });
+
   it('tells other processes when no local subscriber says it has room', async () => {
     const p = await twoProcesses();
     // No local subscriber at all (HOOKLINE_ROLE=api), then one that does not report room.
