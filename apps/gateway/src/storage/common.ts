@@ -122,9 +122,9 @@ export interface Waker {
  * count every worker's leases). Other processes are told once this process's workers are full,
  * or when it has none (`HOOKLINE_ROLE=api`), and when a claim fills the worker and leaves rows
  * behind (`wakeOthers`: a burst larger than the room it had). A single `all` process thus sends
- * none while its worker keeps up; under
- * maximum intake the NOTIFYs (one every few milliseconds, each a statement, a signal to every
- * listening backend and a message back to each listener) cost about 5 % of accepted messages/s.
+ * none while its worker keeps up; under maximum intake the NOTIFYs (one every few milliseconds,
+ * each a statement, a signal to every listening backend and a message back to each listener)
+ * cost about 5 % of accepted messages/s.
  */
 export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker {
   const minGapMs = options.minGapMs ?? 5;
@@ -151,6 +151,11 @@ export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker
     }
   }
 
+  function tellOthers(): void {
+    pending = true;
+    if (!sending) void send();
+  }
+
   return {
     wake() {
       let claimedHere = false;
@@ -158,14 +163,9 @@ export function createWaker(db: Sql, options: { minGapMs?: number } = {}): Waker
         onDue();
         if (hasRoom?.()) claimedHere = true;
       }
-      if (claimedHere) return;
-      pending = true;
-      if (!sending) void send();
+      if (!claimedHere) tellOthers();
     },
-    wakeOthers() {
-      pending = true;
-      if (!sending) void send();
-    },
+    wakeOthers: tellOthers,
     async subscribe(onDue, subscribeOptions = {}) {
       local.set(onDue, subscribeOptions.hasRoom);
       try {

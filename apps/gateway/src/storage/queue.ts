@@ -129,7 +129,7 @@ export async function claimDueDeliveries(
   if (options.stats) {
     options.stats.leaseExpired = claimed.filter((row) => row.lease_expired === true).length;
     options.stats.rateLimited = Number(cursorRow?.rate_limited ?? 0);
-    options.stats.readyLeft = Math.max(0, Number(cursorRow?.ready_left ?? 0));
+    options.stats.readyLeft = Number(cursorRow?.ready_left ?? 0);
   }
   claimed.sort(
     (a, b) =>
@@ -154,6 +154,7 @@ type ClaimCursorRow = {
   // Metrics only (see `ClaimStats`).
   lease_expired?: boolean | null;
   rate_limited?: number | null;
+  // Read by the worker to wake other processes (see `ClaimStats.readyLeft`).
   ready_left?: number | null;
 };
 

@@ -272,11 +272,11 @@ export interface ClaimOptions {
   now?: Date;
   /** Round-robin position over endpoints, kept by one worker between its claims; updated. */
   cursor?: ClaimCursor;
-  /** Filled in by the claim (for metrics); values are overwritten, not added to. */
+  /** Filled in by the claim (metrics, and `readyLeft` for wake-ups); overwritten, not added to. */
   stats?: ClaimStats;
 }
 
-/** What one claim saw besides the rows it returned (metrics). */
+/** What one claim saw besides the rows it returned. */
 export interface ClaimStats {
   /** Claimed rows whose previous lease had lapsed (their worker died or stalled). */
   leaseExpired: number;
